@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { buildApp } from './app.js';
+import { deleteExpiredSessions } from './auth/sessions-dal.js';
+import { type Config, loadConfig } from './config/config.js';
+import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
+import { type DemoCredentials, seedDemo } from './demo/demo-seed.js';
+import { AppError } from './errors/app-error.js';
+import { loggerOptions } from './logging/logger.js';
+import { readPassword } from './users/read-password.js';
+import { addUser } from './users/users-service.js';
+
+const usage = `Usage: redapp <command> [options]
+
+Commands:
+  serve [--demo]        Start the server. --demo seeds the demo data when it is missing.
+  migrate               Apply pending database migrations and exit.
+  seed --demo           Add the demo partner, companies, users and backup sets (idempotent).
+  user add --email EMAIL --role ROLE (--company ID | --partner ID) [--name NAME] [--password-stdin]
+                        Add a user. ROLE is partner_admin, company_admin or company_viewer.
+                        The password is prompted for, or read from the first line of standard input
+                        with --password-stdin; it is never taken from the command line.
+
+Configuration comes from environment variables (REDAPP_DATA_DIR, DATABASE_URL, REDAPP_HOST,
+REDAPP_PORT, ...); see the README.
+`;
+
+class UsageError extends Error {}
+
+async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) => Promise<T>): Promise<T> {
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(handle.db);
+    return await work(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
+function printDemoSignIn(url: string, credentials: DemoCredentials): void {
+  const lines = credentials.users.map(
+    (user) =>
+      `  ${user.role.padEnd(15)} ${user.email.padEnd(38)} ${user.password}${user.company ? `  (${user.company})` : ''}`,
+  );
+  process.stdout.write(
+    `\nRedApp Key Management is running at ${url}\n\nSign in with one of the demo users:\n${lines.join('\n')}\n\n` +
+      `API reference: ${url}/docs\nStop with Ctrl+C.\n\n`,
+  );
+}
+
+async function serve(config: Config, demo: boolean): Promise<void> {
+  const logger = pino(loggerOptions(config.logLevel));
+  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  logger.info({ database: handle.kind, dataDir: config.dataDir }, 'database opened');
+  await migrateToLatest(handle.db, logger);
+
+  const seeded = demo ? await seedDemo(handle.db, config.dataDir) : undefined;
+  if (seeded?.created) logger.info({ dataDir: config.dataDir }, 'demo data seeded');
+
+  const { server } = await buildApp({ config, db: handle.db, logger: loggerOptions(config.logLevel) });
+  const address = await server.listen({ host: config.host, port: config.port });
+  const url = address.replace('[::1]', 'localhost');
+
+  const sweeper = setInterval(() => {
+    deleteExpiredSessions(handle.db).catch((error: unknown) =>
+      logger.error({ err: error }, 'session cleanup failed'),
+    );
+  }, 15 * 60_000);
+  sweeper.unref();
+
+  if (seeded) printDemoSignIn(url, seeded.credentials);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'server stopping');
+    clearInterval(sweeper);
+    await server.close();
+    await handle.close();
+    logger.info('server stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === 'help') {
+    process.stdout.write(usage);
+    return;
+  }
+  const config = loadConfig();
+
+  if (command === 'serve') {
+    const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } } });
+    await serve(config, values.demo);
+    return;
+  }
+
+  if (command === 'migrate') {
+    parseArgs({ args: rest, options: {} });
+    const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      const applied = await migrateToLatest(handle.db);
+      process.stdout.write(
+        applied.length
+          ? `Applied ${applied.length} migration(s): ${applied.join(', ')}.\n`
+          : 'Database is already up to date.\n',
+      );
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
+
+  if (command === 'seed') {
+    const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } } });
+    if (!values.demo) throw new UsageError('seed needs --demo (the only data set there is).');
+    const result = await withDatabase(config, (handle) => seedDemo(handle.db, config.dataDir));
+    process.stdout.write(
+      result.created
+        ? `Demo data added; sign-in details are in ${config.dataDir}/demo-credentials.json.\n`
+        : 'Demo data was already present; nothing changed.\n',
+    );
+    return;
+  }
+
+  if (command === 'user' && rest[0] === 'add') {
+    const { values } = parseArgs({
+      args: rest.slice(1),
+      options: {
+        email: { type: 'string' },
+        role: { type: 'string' },
+        company: { type: 'string' },
+        partner: { type: 'string' },
+        name: { type: 'string' },
+        'password-stdin': { type: 'boolean', default: false },
+      },
+    });
+    if (!values.email || !values.role) throw new UsageError('user add needs --email and --role.');
+    const password = await readPassword(values['password-stdin']);
+    const id = await withDatabase(config, (handle) =>
+      addUser(handle.db, {
+        email: values.email!,
+        displayName: values.name ?? '',
+        password,
+        role: values.role!,
+        partnerId: values.partner,
+        companyId: values.company,
+      }),
+    );
+    process.stdout.write(`User ${values.email} added with id ${id}.\n`);
+    return;
+  }
+
+  throw new UsageError(`Unknown command "${argv.join(' ')}".`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`redapp: ${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
+  if (error instanceof AppError) {
+    process.stderr.write(`redapp: ${error.message}\n${error.fix}\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`redapp: ${(error as Error).message ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+/**
+ * The error catalogue: every error the API returns has one of these stable codes.
+ *
+ * Each entry fixes the HTTP status and a default fix. The message is written where the error is
+ * raised, because it names the value at fault; the fix may be overridden there too. Codes are part
+ * of the API contract: clients and the console match on them, so rename none.
+ */
+export const errorCatalogue = {
+  // Requests
+  INVALID_INPUT: { status: 400, fix: 'Correct the value named in the message and send the request again.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, fix: 'Send the body as application/json.' },
+  PAYLOAD_TOO_LARGE: { status: 413, fix: 'Send a smaller request body.' },
+  ROUTE_NOT_FOUND: { status: 404, fix: 'Check the method and path against the API reference at /docs.' },
+  NOT_FOUND: { status: 404, fix: 'Check the id; it may belong to a company you cannot access.' },
+  CONFLICT: { status: 409, fix: 'Reload the current state and try again.' },
+  RATE_LIMITED: { status: 429, fix: 'Wait a minute and try again.' },
+
+  // Sessions and access
+  UNAUTHENTICATED: { status: 401, fix: 'Sign in and try again.' },
+  INVALID_CREDENTIALS: { status: 401, fix: 'Check the email address and password.' },
+  CSRF_TOKEN_INVALID: {
+    status: 403,
+    fix: 'Send the csrfToken returned by sign-in in the x-csrf-token header; reload the page if it expired.',
+  },
+  FORBIDDEN: { status: 403, fix: 'Ask a Partner Admin or Company Admin to do this.' },
+
+  // Key providers (messages start as the knowledge-base article's "Common issues" do)
+  ROLE_ACCESS_DENIED: {
+    status: 422,
+    fix:
+      'Ask your AWS admin to confirm the principal in the trust policy is the CyberSentriq platform ' +
+      'account, and that the External ID matches character-for-character.',
+  },
+  EXTERNAL_ID_NOT_ENFORCED: {
+    status: 422,
+    fix: 'Ask your AWS admin to add an sts:ExternalId condition to the role trust policy, as the setup script does.',
+  },
+  KEY_NOT_FOUND: {
+    status: 422,
+    fix:
+      'Open the key in the AWS Console: the Region and Key ID shown must match the ARN and Region you ' +
+      'enter in RedApp.',
+  },
+  KEY_DISABLED: { status: 422, fix: 'Ask your AWS admin to re-enable the key, then retry.' },
+  KEY_PENDING_DELETION: {
+    status: 422,
+    fix: 'Ask your AWS admin to cancel the key deletion and re-enable the key, then retry.',
+  },
+  KEY_NOT_SYMMETRIC: {
+    status: 422,
+    fix: 'Ask your AWS admin to create a symmetric encryption key in AWS KMS and use its ARN instead.',
+  },
+  KEY_PERMISSION_MISSING: {
+    status: 422,
+    fix: 'Ask your AWS admin to grant both encrypt and decrypt on the key.',
+  },
+  KEY_POLICY_DENIES: {
+    status: 422,
+    fix: 'Ask your AWS admin to remove the Deny statement for this action from the key policy.',
+  },
+  PLATFORM_CREDENTIALS: {
+    status: 503,
+    fix: 'This is a CyberSentriq-side configuration issue, not something you can fix in AWS. Contact CyberSentriq support.',
+  },
+  PROVIDER_UNREACHABLE: { status: 503, fix: 'This is usually temporary. Try again in a few minutes.' },
+
+  // Stored data
+  BACKUP_OBJECT_DAMAGED: {
+    status: 422,
+    fix: 'The stored object failed its integrity check. Restore it from another copy and contact CyberSentriq support.',
+  },
+  KEY_UNAVAILABLE: {
+    status: 422,
+    fix: 'A key this data needs is missing or cannot be unwrapped. Contact CyberSentriq support.',
+  },
+
+  // Server
+  DATABASE_UNAVAILABLE: { status: 503, fix: 'Check that the database server is running and reachable.' },
+  DATABASE_IN_USE: {
+    status: 503,
+    fix: 'Stop the running server first, or run the command through the server API.',
+  },
+  INTERNAL: { status: 500, fix: 'Try again; if it keeps failing, contact support with the request id.' },
+} as const satisfies Record<string, { status: number; fix: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
