@@ -4,9 +4,12 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { registerAuditRoutes } from './audit/audit-routes.js';
 import { registerAuthRoutes } from './auth/auth-routes.js';
 import { findSessionPrincipal } from './auth/sessions-dal.js';
 import { registerBackupSetRoutes } from './backup-sets/backup-sets-routes.js';
+import { registerBackupObjectRoutes } from './backups/backup-objects-routes.js';
 import { findCompany } from './companies/companies-dal.js';
 import { registerCompanyRoutes } from './companies/companies-routes.js';
 import type { Config } from './config/config.js';
@@ -14,18 +17,25 @@ import type { Database } from './db/schema.js';
 import { AppError } from './errors/app-error.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { installAccessControl, type RegisteredRoute } from './http/access-control.js';
+import { registerConsole } from './http/console.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { registerKeyManagementRoutes } from './key-management/key-management-routes.js';
+import { registerKeyRoutes } from './keys/keys-routes.js';
 import { loggerOptions } from './logging/logger.js';
+import { createServices, type Services } from './services.js';
 
 export interface AppDeps {
   config: Config;
   db: Kysely<Database>;
+  /** Domain services; built from the configuration when absent. */
+  services?: Services;
   /** Pino options; tests pass a silent or captured logger. */
   logger?: ReturnType<typeof loggerOptions> | false;
 }
 
 export interface App {
   server: FastifyInstance;
+  services: Services;
   /** Every route with its declared access, as registered. */
   routes: RegisteredRoute[];
 }
@@ -86,18 +96,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   await server.register(async (docs) => {
-    // The documentation UI's own routes are public: declared here, in one place.
+    // The documentation UI's and the console's static files are public: declared here, in one place.
     docs.addHook('onRoute', (route) => {
       route.config = { ...route.config, access: { scope: 'public' } };
     });
     await docs.register(swaggerUi, { routePrefix: '/docs' });
+    await registerConsole(docs, config.webDir);
   });
 
   registerHealthRoutes(server, db);
   registerAuthRoutes(server, db, config);
   registerCompanyRoutes(server, db);
   registerBackupSetRoutes(server, db);
+  const services = deps.services ?? createServices(config, db, server.log as unknown as Logger);
+  registerKeyRoutes(server, services.companyKeys);
+  registerAuditRoutes(server, db);
+  registerKeyManagementRoutes(server, services.keyManagement, services.switches, config);
+  await registerBackupObjectRoutes(server, services.backupObjects);
 
   await server.ready();
-  return { server, routes };
+  return { server, services, routes };
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
+import { verifyAuditChains } from './audit/audit-log.js';
 import { deleteExpiredSessions } from './auth/sessions-dal.js';
+import { backupUsage, runBackupCommand } from './commands/backup-commands.js';
 import { type Config, loadConfig } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { type DemoCredentials, seedDemo } from './demo/demo-seed.js';
 import { AppError } from './errors/app-error.js';
+import { rotatePlatformKey } from './keys/platform-key-rotation.js';
 import { loggerOptions } from './logging/logger.js';
+import { createServices, type Services } from './services.js';
 import { readPassword } from './users/read-password.js';
 import { addUser } from './users/users-service.js';
 
@@ -21,6 +25,10 @@ Commands:
                         Add a user. ROLE is partner_admin, company_admin or company_viewer.
                         The password is prompted for, or read from the first line of standard input
                         with --password-stdin; it is never taken from the command line.
+${backupUsage}
+  audit verify          Recompute every company's audit hash chain; exits 1 naming the first broken event.
+  platform-key rotate   Add a platform master key version and re-wrap every CyberSentriq-managed
+                        company key under it (embedded local master key only).
 
 Configuration comes from environment variables (REDAPP_DATA_DIR, DATABASE_URL, REDAPP_HOST,
 REDAPP_PORT, ...); see the README.
@@ -36,6 +44,18 @@ async function withDatabase<T>(config: Config, work: (handle: DatabaseHandle) =>
   } finally {
     await handle.close();
   }
+}
+
+/** Opens the database with the domain services for one CLI command; logs go to stderr at warn level. */
+async function withServices(
+  config: Config,
+  work: (services: Services, handle: DatabaseHandle, logger: Logger) => Promise<void>,
+): Promise<void> {
+  const logger = pino(
+    { ...loggerOptions(config.logLevel === 'info' ? 'warn' : config.logLevel) },
+    pino.destination(2),
+  );
+  await withDatabase(config, (handle) => work(createServices(config, handle.db, logger), handle, logger));
 }
 
 function printDemoSignIn(url: string, credentials: DemoCredentials): void {
@@ -55,10 +75,16 @@ async function serve(config: Config, demo: boolean): Promise<void> {
   logger.info({ database: handle.kind, dataDir: config.dataDir }, 'database opened');
   await migrateToLatest(handle.db, logger);
 
-  const seeded = demo ? await seedDemo(handle.db, config.dataDir) : undefined;
+  const services = createServices(config, handle.db, logger);
+  const seeded = demo ? await seedDemo(handle.db, config.dataDir, services.companyKeys) : undefined;
   if (seeded?.created) logger.info({ dataDir: config.dataDir }, 'demo data seeded');
 
-  const { server } = await buildApp({ config, db: handle.db, logger: loggerOptions(config.logLevel) });
+  const { server } = await buildApp({
+    config,
+    db: handle.db,
+    services,
+    logger: loggerOptions(config.logLevel),
+  });
   const address = await server.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
 
@@ -119,7 +145,10 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'seed') {
     const { values } = parseArgs({ args: rest, options: { demo: { type: 'boolean', default: false } } });
     if (!values.demo) throw new UsageError('seed needs --demo (the only data set there is).');
-    const result = await withDatabase(config, (handle) => seedDemo(handle.db, config.dataDir));
+    let result!: Awaited<ReturnType<typeof seedDemo>>;
+    await withServices(config, async (services, handle) => {
+      result = await seedDemo(handle.db, config.dataDir, services.companyKeys);
+    });
     process.stdout.write(
       result.created
         ? `Demo data added; sign-in details are in ${config.dataDir}/demo-credentials.json.\n`
@@ -153,6 +182,47 @@ async function main(argv: string[]): Promise<void> {
       }),
     );
     process.stdout.write(`User ${values.email} added with id ${id}.\n`);
+    return;
+  }
+
+  if (command === 'backup') {
+    await withServices(config, (services) =>
+      runBackupCommand(rest, services, (message) => new UsageError(message)),
+    );
+    return;
+  }
+
+  if (command === 'audit' && rest[0] === 'verify') {
+    parseArgs({ args: rest.slice(1), options: {} });
+    const result = await withDatabase(config, (handle) => verifyAuditChains(handle.db));
+    for (const problem of result.problems) {
+      process.stderr.write(
+        `Broken chain for company ${problem.companyId} at event ${problem.sequence}: ${problem.problem}.\n`,
+      );
+    }
+    if (result.problems.length > 0) {
+      process.exitCode = 1;
+      return;
+    }
+    process.stdout.write(`Audit log intact: ${result.checked} event(s) checked.\n`);
+    return;
+  }
+
+  if (command === 'platform-key' && rest[0] === 'rotate') {
+    parseArgs({ args: rest.slice(1), options: {} });
+    await withServices(config, async (services, handle, logger) => {
+      const result = await rotatePlatformKey({
+        db: handle.db,
+        providers: services.providers,
+        cache: services.keyCache,
+        logger,
+        onProgress: (done, total) => process.stderr.write(`\rRe-wrapping company keys: ${done}/${total}`),
+      });
+      process.stderr.write('\n');
+      process.stdout.write(
+        `Platform master key version ${result.version} is current; ${result.rewrapped} company key version(s) re-wrapped.\n`,
+      );
+    });
     return;
   }
 

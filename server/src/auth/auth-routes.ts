@@ -47,10 +47,12 @@ function sessionBody(principal: Omit<Principal, 'sessionIdHash'>) {
 }
 
 export function registerAuthRoutes(app: FastifyInstance, db: Kysely<Database>, config: Config): void {
+  // Lax, not Strict: the identity provider's redirect back to the tenant verification callback is a
+  // cross-site navigation that must carry the session. State-changing requests need the CSRF token.
   const cookieOptions = {
     path: '/',
     httpOnly: true,
-    sameSite: 'strict' as const,
+    sameSite: 'lax' as const,
     secure: config.cookieSecure,
   };
 

@@ -72,6 +72,7 @@ export function demoCredentialsPath(dataDir: string): string {
 export async function seedDemo(
   db: Kysely<Database>,
   dataDir: string,
+  companyKeys: { ensureCompanyKey(companyId: string): Promise<number> },
 ): Promise<{ created: boolean; credentials: DemoCredentials }> {
   const credentialsPath = demoCredentialsPath(dataDir);
   const existing = await db
@@ -145,5 +146,9 @@ export async function seedDemo(
     }
   });
 
+  // Company keys are created with the companies, wrapped by their provider (CyberSentriq-managed).
+  for (const companyId of [demoIds.contoso, demoIds.fabrikam, demoIds.tailspin]) {
+    await companyKeys.ensureCompanyKey(companyId);
+  }
   return { created: true, credentials };
 }

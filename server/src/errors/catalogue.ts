@@ -13,6 +13,10 @@ export const errorCatalogue = {
   ROUTE_NOT_FOUND: { status: 404, fix: 'Check the method and path against the API reference at /docs.' },
   NOT_FOUND: { status: 404, fix: 'Check the id; it may belong to a company you cannot access.' },
   CONFLICT: { status: 409, fix: 'Reload the current state and try again.' },
+  OPERATION_IN_PROGRESS: {
+    status: 409,
+    fix: 'Wait for the running key operation to finish (a few seconds to a few minutes), then try again.',
+  },
   RATE_LIMITED: { status: 429, fix: 'Wait a minute and try again.' },
 
   // Sessions and access
@@ -57,6 +61,14 @@ export const errorCatalogue = {
   KEY_POLICY_DENIES: {
     status: 422,
     fix: 'Ask your AWS admin to remove the Deny statement for this action from the key policy.',
+  },
+  EXTERNAL_ID_IN_USE: {
+    status: 409,
+    fix: 'Use the External ID RedApp suggests on the AWS KMS setup screen (or a new UUID), update the role trust policy to match, and test again.',
+  },
+  EXPORT_NOT_AVAILABLE: {
+    status: 409,
+    fix: 'Verify every tenant again on the Key Management page; then one more export is offered.',
   },
   PLATFORM_CREDENTIALS: {
     status: 503,

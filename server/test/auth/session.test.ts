@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('sign-in', () => {
-  it('sets an HttpOnly SameSite cookie and returns a CSRF token', async () => {
+  it('sets an HttpOnly SameSite=Lax cookie and returns a CSRF token', async () => {
     const response = await fixture.app.inject({
       method: 'POST',
       url: '/api/session',
@@ -27,7 +27,7 @@ describe('sign-in', () => {
     expect(response.statusCode).toBe(200);
     const cookie = response.cookies.find((c) => c.name === 'redapp_session')!;
     expect(cookie.httpOnly).toBe(true);
-    expect(cookie.sameSite).toBe('Strict');
+    expect(cookie.sameSite).toBe('Lax');
     expect(cookie.secure).toBeFalsy();
     expect(response.json().csrfToken).toMatch(/^[\w-]{43}$/);
     expect(response.json().user.role).toBe('company_admin');

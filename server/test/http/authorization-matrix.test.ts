@@ -41,6 +41,7 @@ function reaches(caller: Caller, target: Target): boolean {
 const paramResolvers: Record<string, (companyId: string) => string> = {
   companyId: (companyId) => companyId,
   backupSetId: (companyId) => fixture.backupSets[companyId]!,
+  objectId: (companyId) => fixture.backupObjects[companyId]!,
 };
 
 function fillPath(url: string, companyId: string): string {

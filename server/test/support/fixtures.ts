@@ -1,9 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { insertBackupSet } from '../../src/backup-sets/backup-sets-dal.js';
 import { insertCompany, insertPartner } from '../../src/companies/companies-dal.js';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import type { RegisteredRoute } from '../../src/http/access-control.js';
+import type { Services } from '../../src/services.js';
 import { addUser } from '../../src/users/users-service.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -21,6 +25,9 @@ export interface Fixture {
   partners: { a: string; b: string };
   companies: { a1: string; a2: string; b1: string };
   backupSets: Record<string, string>;
+  /** One stored backup object per company, by company id. */
+  backupObjects: Record<string, string>;
+  services: Services;
   users: { partnerAdmin: string; companyAdmin: string; companyViewer: string; otherPartnerAdmin: string };
   close(): Promise<void>;
 }
@@ -82,8 +89,21 @@ export async function createFixture(configOverrides: Partial<Config> = {}): Prom
     partnerId: b,
   });
 
-  const config = { ...loadConfig({ REDAPP_DATA_DIR: '/nonexistent-test-data-dir' }), ...configOverrides };
-  const { server, routes } = await buildApp({ config, db, logger: false });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'redapp-test-'));
+  const config = { ...loadConfig({ REDAPP_DATA_DIR: dataDir }), ...configOverrides };
+  const { server, routes, services } = await buildApp({ config, db, logger: false });
+  const backupObjects: Record<string, string> = {};
+  for (const companyId of Object.values(companies)) {
+    const object = await services.backupObjects.upload(
+      companyId,
+      backupSets[companyId]!,
+      (async function* () {
+        yield Buffer.from(`data of ${companyId}`);
+      })(),
+      'fixture',
+    );
+    backupObjects[companyId] = object.id;
+  }
 
   return {
     database,
@@ -93,10 +113,13 @@ export async function createFixture(configOverrides: Partial<Config> = {}): Prom
     partners: { a, b },
     companies,
     backupSets,
+    backupObjects,
+    services,
     users,
     close: async () => {
       await server.close();
       await database.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

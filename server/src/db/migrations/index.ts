@@ -1,5 +1,8 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as foundation from './0001-foundation.js';
+import * as keyHierarchy from './0002-key-hierarchy.js';
+import * as auditLog from './0003-audit-log.js';
+import * as providerSwitch from './0004-provider-switch.js';
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the compiled server and
@@ -8,6 +11,9 @@ import * as foundation from './0001-foundation.js';
  */
 const migrations: Record<string, Migration> = {
   '0001-foundation': foundation,
+  '0002-key-hierarchy': keyHierarchy,
+  '0003-audit-log': auditLog,
+  '0004-provider-switch': providerSwitch,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,274 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { type AuditActor, appendAuditEvent } from '../audit/audit-log.js';
+import type { Config } from '../config/config.js';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../errors/app-error.js';
+import type { CompanyKeyService } from '../keys/company-keys-service.js';
+import {
+  type ConnectionTestReport,
+  type ConnectionTestStep,
+  providerConnectionTest,
+  runSteps,
+} from '../providers/connection-test.js';
+import { providerLabel } from '../providers/provider-labels.js';
+import type { ProviderRegistry } from '../providers/provider-registry.js';
+import type { KeyProvider } from '../providers/provider-types.js';
+import { findActiveSwitch, type ProviderSwitch } from '../switch/switch-dal.js';
+import { publicConfig, type SwitchService } from '../switch/switch-service.js';
+import { claimExternalId, externalIdTakenByOther, suggestedExternalId } from './external-ids-dal.js';
+import { readSetupScript, setupCommand, setupScriptName } from './setup-script.js';
+
+export interface KeyManagementDeps {
+  db: Kysely<Database>;
+  config: Config;
+  providers: ProviderRegistry;
+  companyKeys: CompanyKeyService;
+  switches: SwitchService;
+  logger: Logger;
+}
+
+export interface ProviderRequest {
+  providerType: string;
+  config: Record<string, unknown>;
+}
+
+export interface TestResponse {
+  ok: boolean;
+  steps: ConnectionTestStep[];
+  error?: { code: string; message: string; fix: string };
+}
+
+/** The status the console reads for the switch in progress. */
+export interface SwitchView {
+  id: string;
+  state: string;
+  target: { type: string; label: string; config: Record<string, unknown> };
+  createdAt: Date;
+  createdBy: string;
+  tenantsTotal: number;
+  tenantsVerified: number;
+  lastError: { code: string; message: string; fix: string } | null;
+}
+
+/**
+ * Key Management for one company: the overview, the AWS setup values, Test connection and Save.
+ * Save re-runs the whole test and creates the pending switch only when it passes, so a green test
+ * is followed by a failing Save only if something changed in the provider between the two clicks.
+ */
+export class KeyManagementService {
+  readonly #deps: KeyManagementDeps;
+
+  constructor(deps: KeyManagementDeps) {
+    this.#deps = deps;
+  }
+
+  async switchView(active: ProviderSwitch): Promise<SwitchView> {
+    const tenants = await this.#deps.switches.tenantStatuses(active.companyId, active.id);
+    return {
+      id: active.id,
+      state: active.state,
+      target: {
+        type: active.targetType,
+        label: providerLabel(active.targetType),
+        config: active.targetConfig,
+      },
+      createdAt: active.createdAt,
+      createdBy: active.createdBy,
+      tenantsTotal: tenants.length,
+      tenantsVerified: tenants.filter((tenant) => tenant.status === 'verified').length,
+      lastError: active.lastError,
+    };
+  }
+
+  async overview(companyId: string) {
+    const { db } = this.#deps;
+    const company = await db
+      .selectFrom('companies')
+      .select(['id', 'name', 'provider_type', 'provider_config', 'provider_since'])
+      .where('id', '=', companyId)
+      .executeTakeFirstOrThrow();
+    const active = await findActiveSwitch(db, companyId);
+    const health = await db
+      .selectFrom('key_health')
+      .selectAll()
+      .where('company_id', '=', companyId)
+      .executeTakeFirst();
+    const hasConfig = Object.keys(company.provider_config).length > 0;
+
+    return {
+      companyId: company.id,
+      companyName: company.name,
+      provider: {
+        type: company.provider_type,
+        label: providerLabel(company.provider_type),
+        config: hasConfig ? company.provider_config : null,
+        activeSince: new Date(company.provider_since).toISOString(),
+      },
+      status: active ? 'switching' : 'active',
+      switch: active ? await this.switchView(active) : null,
+      keyHealth: health
+        ? {
+            state: health.state,
+            message: health.message,
+            checkedAt: new Date(health.checked_at).toISOString(),
+            ...(health.deletion_date ? { deletionDate: new Date(health.deletion_date).toISOString() } : {}),
+            unknownGrants: health.unknown_grants,
+          }
+        : null,
+    };
+  }
+
+  async setupValues(companyId: string) {
+    const externalId = await suggestedExternalId(this.#deps.db, companyId);
+    const script = readSetupScript();
+    return {
+      platformPrincipalArn: this.#deps.config.platformPrincipalArn,
+      externalId,
+      setupCommand: setupCommand(this.#deps.config.platformPrincipalArn, externalId),
+      script: {
+        fileName: setupScriptName,
+        sha256: script.sha256,
+        downloadUrl: `/api/setup-script/${setupScriptName}`,
+      },
+    };
+  }
+
+  /** Runs Test connection and records it in the audit log. */
+  async test(companyId: string, request: ProviderRequest, actor: AuditActor): Promise<TestResponse> {
+    const { report } = await this.#runTest(companyId, request);
+    await this.#audit(companyId, actor, 'connection.tested', request, report);
+    return toResponse(report);
+  }
+
+  /** Re-runs the test and, when it passes, stores the configuration as the target of a pending switch. */
+  async save(
+    companyId: string,
+    request: ProviderRequest,
+    actor: AuditActor,
+  ): Promise<TestResponse & { switch?: SwitchView }> {
+    const { report } = await this.#runTest(companyId, request);
+    if (report.error) {
+      await this.#audit(companyId, actor, 'connection.save_refused', request, report);
+      return toResponse(report);
+    }
+
+    const externalId = request.config.externalId;
+    if (typeof externalId === 'string' && !(await claimExternalId(this.#deps.db, externalId, companyId))) {
+      throw externalIdInUse();
+    }
+    const created = await this.#deps.switches.start(
+      companyId,
+      { type: request.providerType, config: request.config },
+      actor,
+    );
+    const active = (await findActiveSwitch(this.#deps.db, companyId)) ?? created;
+    return { ...toResponse(report), switch: await this.switchView(active) };
+  }
+
+  async #runTest(companyId: string, request: ProviderRequest): Promise<{ report: ConnectionTestReport }> {
+    const { db, providers, companyKeys } = this.#deps;
+    let provider: KeyProvider | undefined;
+
+    const inputs = await runSteps([
+      {
+        name: 'Input checks',
+        run: async () => {
+          provider = await providers.create(request.providerType, request.config);
+          const externalId = request.config.externalId;
+          if (typeof externalId === 'string' && (await externalIdTakenByOther(db, externalId, companyId))) {
+            throw externalIdInUse();
+          }
+          const company = await db
+            .selectFrom('companies')
+            .select(['provider_type', 'provider_config'])
+            .where('id', '=', companyId)
+            .executeTakeFirstOrThrow();
+          if (
+            company.provider_type === request.providerType &&
+            sameConfig(company.provider_config, request.config)
+          ) {
+            throw new AppError(
+              'CONFLICT',
+              `This company's keys are already protected by this ${providerLabel(request.providerType)} configuration.`,
+              {
+                fix: 'Nothing to do; to move to another key, enter its values.',
+              },
+            );
+          }
+          return 'Every value has the expected shape.';
+        },
+      },
+    ]);
+    if (inputs.error || !provider) return { report: inputs };
+
+    const companyKeyVersion = ((await companyKeys.newestVersion(companyId)) ?? 0) + 1;
+    const report = await providerConnectionTest(provider, providerLabel(request.providerType), {
+      companyId,
+      companyKeyVersion,
+    });
+    return {
+      report: { steps: [...inputs.steps, ...report.steps], ...(report.error ? { error: report.error } : {}) },
+    };
+  }
+
+  async #audit(
+    companyId: string,
+    actor: AuditActor,
+    action: string,
+    request: ProviderRequest,
+    report: ConnectionTestReport,
+  ): Promise<void> {
+    const failed = report.steps.find((step) => step.status === 'failed');
+    if (report.error) {
+      // The raw provider text stays in the log, with the ids, never in the response.
+      this.#deps.logger.info(
+        {
+          companyId,
+          providerType: request.providerType,
+          code: report.error.code,
+          step: failed?.name,
+          err: report.error.cause,
+        },
+        'connection test failed',
+      );
+    }
+    await appendAuditEvent(this.#deps.db, {
+      companyId,
+      actor,
+      action,
+      outcome: report.error ? 'failure' : 'success',
+      summary: report.error
+        ? `${action === 'connection.tested' ? 'Test connection' : 'Save'} failed at "${failed?.name}": ${report.error.code}`
+        : 'Test connection passed',
+      details: {
+        providerType: request.providerType,
+        ...publicConfig(request.config),
+        ...(report.error ? { code: report.error.code, step: failed?.name } : {}),
+      },
+    });
+  }
+}
+
+function toResponse(report: ConnectionTestReport): TestResponse {
+  return {
+    ok: !report.error,
+    steps: report.steps,
+    ...(report.error
+      ? { error: { code: report.error.code, message: report.error.message, fix: report.error.fix } }
+      : {}),
+  };
+}
+
+function externalIdInUse(): AppError {
+  // Which company holds it is never said: reusing one would let a customer aim CyberSentriq at another's role.
+  return new AppError(
+    'EXTERNAL_ID_IN_USE',
+    'This External ID is already in use and cannot be used for this company.',
+  );
+}
+
+function sameConfig(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}

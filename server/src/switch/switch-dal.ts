@@ -1,0 +1,119 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, ProviderSwitchesTable, SwitchState } from '../db/schema.js';
+
+export interface ProviderSwitch {
+  id: string;
+  companyId: string;
+  state: SwitchState;
+  sourceType: string;
+  sourceConfig: Record<string, unknown>;
+  targetType: string;
+  targetConfig: Record<string, unknown>;
+  createdBy: string;
+  createdAt: Date;
+  finishedAt: Date | null;
+  lastError: { code: string; message: string; fix: string } | null;
+  attempts: number;
+  nextAttemptAt: Date | null;
+}
+
+function toSwitch(row: Selectable<ProviderSwitchesTable>): ProviderSwitch {
+  return {
+    id: row.id,
+    companyId: row.company_id,
+    state: row.state,
+    sourceType: row.source_type,
+    sourceConfig: row.source_config,
+    targetType: row.target_type,
+    targetConfig: row.target_config,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+    lastError: row.last_error,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+  };
+}
+
+/** The company's switch in progress (pending or finishing), if any. */
+export async function findActiveSwitch(
+  db: Kysely<Database>,
+  companyId: string,
+): Promise<ProviderSwitch | undefined> {
+  const row = await db
+    .selectFrom('provider_switches')
+    .selectAll()
+    .where('company_id', '=', companyId)
+    .where('state', 'in', ['pending', 'finishing'])
+    .executeTakeFirst();
+  return row && toSwitch(row);
+}
+
+export async function findSwitch(
+  db: Kysely<Database>,
+  switchId: string,
+): Promise<ProviderSwitch | undefined> {
+  const row = await db
+    .selectFrom('provider_switches')
+    .selectAll()
+    .where('id', '=', switchId)
+    .executeTakeFirst();
+  return row && toSwitch(row);
+}
+
+export async function findLastFinishedSwitch(
+  db: Kysely<Database>,
+  companyId: string,
+): Promise<ProviderSwitch | undefined> {
+  const row = await db
+    .selectFrom('provider_switches')
+    .selectAll()
+    .where('company_id', '=', companyId)
+    .where('state', '=', 'finished')
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row && toSwitch(row);
+}
+
+/** Switches a worker should try to finish now: finishing ones whose next attempt is due. */
+export async function listDueSwitches(db: Kysely<Database>): Promise<ProviderSwitch[]> {
+  const rows = await db
+    .selectFrom('provider_switches')
+    .selectAll()
+    .where('state', '=', 'finishing')
+    .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', new Date())]))
+    .execute();
+  return rows.map(toSwitch);
+}
+
+/** Moves a switch from one state to another only if it is still in the expected state; returns whether it did. */
+export async function transitionSwitch(
+  db: Kysely<Database>,
+  switchId: string,
+  from: SwitchState,
+  to: SwitchState,
+  extra: Partial<{
+    lastError: ProviderSwitch['lastError'];
+    nextAttemptAt: Date | null;
+    attempts: number;
+    finishedAt: Date;
+  }> = {},
+): Promise<boolean> {
+  const result = await db
+    .updateTable('provider_switches')
+    .set({
+      state: to,
+      updated_at: new Date(),
+      ...(extra.lastError !== undefined
+        ? { last_error: extra.lastError ? JSON.stringify(extra.lastError) : null }
+        : {}),
+      ...(extra.nextAttemptAt !== undefined ? { next_attempt_at: extra.nextAttemptAt } : {}),
+      ...(extra.attempts !== undefined ? { attempts: extra.attempts } : {}),
+      ...(extra.finishedAt !== undefined ? { finished_at: extra.finishedAt } : {}),
+    })
+    .where('id', '=', switchId)
+    .where('state', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
