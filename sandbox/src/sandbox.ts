@@ -117,12 +117,20 @@ async function startInLockedDir(options: SandboxOptions, delay: number): Promise
   const url = `http://${host}:${address.port}`;
 
   const config: SandboxConfig = buildSandboxConfig(store, url);
+  const closeCallbacks: Array<() => Promise<void>> = [];
+  const onClose = (callback: () => Promise<void>) => closeCallbacks.push(callback);
   try {
     for (const standIn of options.standIns ?? STAND_INS) {
-      config[standIn.name] = standIn.mount(router, { baseUrl: url, stateDir: options.stateDir, log });
+      config[standIn.name] = await standIn.mount(router, {
+        baseUrl: url,
+        stateDir: options.stateDir,
+        log,
+        onClose,
+      });
     }
   } catch (error) {
     log.error({ err: error, url }, 'mounting a stand-in failed, sandbox not started');
+    await Promise.all(closeCallbacks.map((callback) => callback()));
     server.close();
     server.closeAllConnections();
     throw error;
@@ -143,15 +151,17 @@ async function startInLockedDir(options: SandboxOptions, delay: number): Promise
     url,
     config,
     configPath,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await Promise.all(closeCallbacks.map((callback) => callback()));
+      await new Promise<void>((resolve) => {
         server.close(() => {
           log.info({ url }, 'sandbox stopped');
           log.flush();
           resolve();
         });
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

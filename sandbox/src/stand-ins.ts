@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { azureStandIn } from './azure/mount-azure.js';
 import type { Router } from './http/router.js';
 import { identityStandIn } from './identity/mount-identity.js';
 
@@ -8,6 +9,8 @@ export interface StandInContext {
   baseUrl: string;
   stateDir: string;
   log: Logger;
+  /** Registers a callback the sandbox awaits on close, for stand-ins that run their own listener. */
+  onClose(callback: () => Promise<void>): void;
 }
 
 /**
@@ -16,11 +19,11 @@ export interface StandInContext {
  */
 export interface StandIn {
   name: string;
-  mount(router: Router, context: StandInContext): object;
+  mount(router: Router, context: StandInContext): object | Promise<object>;
 }
 
 /**
  * Stand-ins every sandbox mounts, in order. Requests whose path matches none of their prefixes go to the
  * AWS endpoint.
  */
-export const STAND_INS: StandIn[] = [identityStandIn];
+export const STAND_INS: StandIn[] = [identityStandIn, azureStandIn];

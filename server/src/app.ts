@@ -15,6 +15,7 @@ import { registerCompanyRoutes } from './companies/companies-routes.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/schema.js';
 import { AppError } from './errors/app-error.js';
+import { registerExportRoutes } from './export/export-routes.js';
 import { registerHealthRoutes } from './health/health-routes.js';
 import { installAccessControl, type RegisteredRoute } from './http/access-control.js';
 import { registerConsole } from './http/console.js';
@@ -23,6 +24,7 @@ import { registerKeyManagementRoutes } from './key-management/key-management-rou
 import { registerKeyRoutes } from './keys/keys-routes.js';
 import { loggerOptions } from './logging/logger.js';
 import { createServices, type Services } from './services.js';
+import { registerVerificationRoutes } from './verification/verification-routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -112,6 +114,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerKeyRoutes(server, services.companyKeys);
   registerAuditRoutes(server, db);
   registerKeyManagementRoutes(server, services.keyManagement, services.switches, config);
+  registerVerificationRoutes(server, db, services.verification, config);
+  registerExportRoutes(server, services.exports);
   await registerBackupObjectRoutes(server, services.backupObjects);
 
   await server.ready();

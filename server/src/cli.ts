@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { buildApp } from './app.js';
@@ -9,6 +10,7 @@ import { type Config, loadConfig } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
 import { type DemoCredentials, seedDemo } from './demo/demo-seed.js';
 import { AppError } from './errors/app-error.js';
+import { openExport } from './export/export-file.js';
 import { rotatePlatformKey } from './keys/platform-key-rotation.js';
 import { loggerOptions } from './logging/logger.js';
 import { createServices, type Services } from './services.js';
@@ -26,6 +28,9 @@ Commands:
                         The password is prompted for, or read from the first line of standard input
                         with --password-stdin; it is never taken from the command line.
 ${backupUsage}
+  export decrypt FILE [--passphrase-stdin]
+                        Decrypt a company key export (.rkx) and print its key versions as JSON, to
+                        check the file; the passphrase is prompted for or read from standard input.
   audit verify          Recompute every company's audit hash chain; exits 1 naming the first broken event.
   platform-key rotate   Add a platform master key version and re-wrap every CyberSentriq-managed
                         company key under it (embedded local master key only).
@@ -56,6 +61,25 @@ async function withServices(
     pino.destination(2),
   );
   await withDatabase(config, (handle) => work(createServices(config, handle.db, logger), handle, logger));
+}
+
+/** Prints how to run the setup script against the sandbox as its customer admin. */
+function printSandboxSetup(config: Config): void {
+  const sandbox = JSON.parse(fs.readFileSync(config.sandboxFile!, 'utf8')) as {
+    aws: {
+      endpoint: string;
+      region: string;
+      customerAdmin: { accessKeyId: string; secretAccessKey: string };
+    };
+  };
+  const admin = sandbox.aws.customerAdmin;
+  process.stdout.write(
+    `Local sandbox (AWS, Entra, Google stand-ins): ${sandbox.aws.endpoint}, details in ${config.sandboxFile}\n` +
+      'Run the setup script as the sandbox customer admin, then paste its four values into Manage KMS:\n\n' +
+      `  AWS_ACCESS_KEY_ID=${admin.accessKeyId} AWS_SECRET_ACCESS_KEY=${admin.secretAccessKey} \\\n` +
+      `  AWS_ENDPOINT_URL=${sandbox.aws.endpoint} AWS_REGION=${sandbox.aws.region} AWS_PAGER= \\\n` +
+      `  ./setup/cybersentriq-byok-setup.sh --platform-principal-arn ${config.platformPrincipalArn}\n\n`,
+  );
 }
 
 function printDemoSignIn(url: string, credentials: DemoCredentials): void {
@@ -95,7 +119,17 @@ async function serve(config: Config, demo: boolean): Promise<void> {
   }, 15 * 60_000);
   sweeper.unref();
 
+  // Switches left finishing by a crash, and retries after transient failures, finish here.
+  const resumeSwitches = () =>
+    services.switches
+      .resumeDue()
+      .catch((error: unknown) => logger.error({ err: error }, 'switch worker failed'));
+  await resumeSwitches();
+  const switchWorker = setInterval(resumeSwitches, 5_000);
+  switchWorker.unref();
+
   if (seeded) printDemoSignIn(url, seeded.credentials);
+  if (config.sandboxFile) printSandboxSetup(config);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -103,6 +137,7 @@ async function serve(config: Config, demo: boolean): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'server stopping');
     clearInterval(sweeper);
+    clearInterval(switchWorker);
     await server.close();
     await handle.close();
     logger.info('server stopped');
@@ -189,6 +224,20 @@ async function main(argv: string[]): Promise<void> {
     await withServices(config, (services) =>
       runBackupCommand(rest, services, (message) => new UsageError(message)),
     );
+    return;
+  }
+
+  if (command === 'export' && rest[0] === 'decrypt') {
+    const { values, positionals } = parseArgs({
+      args: rest.slice(1),
+      allowPositionals: true,
+      options: { 'passphrase-stdin': { type: 'boolean', default: false } },
+    });
+    if (positionals.length !== 1) throw new UsageError('export decrypt needs exactly one FILE.');
+    const file = fs.readFileSync(positionals[0]!);
+    const passphrase = await readPassword(values['passphrase-stdin'], 'Passphrase: ');
+    const exported = openExport(file, passphrase);
+    process.stdout.write(`${JSON.stringify(exported, null, 2)}\n`);
     return;
   }
 

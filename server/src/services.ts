@@ -5,6 +5,7 @@ import { BackupObjectService } from './backups/backup-objects-service.js';
 import { BackupObjectFileStore } from './backups/object-store.js';
 import type { Config } from './config/config.js';
 import type { Database } from './db/schema.js';
+import { ExportService } from './export/export-service.js';
 import { KeyManagementService } from './key-management/key-management-service.js';
 import { BackupKeyService } from './keys/backup-keys-service.js';
 import { CompanyKeyService } from './keys/company-keys-service.js';
@@ -17,6 +18,8 @@ import {
 } from './providers/cybersentriq/cybersentriq-provider.js';
 import { ProviderRegistry } from './providers/provider-registry.js';
 import { SwitchService } from './switch/switch-service.js';
+import { IdentityClients } from './verification/identity-clients.js';
+import { VerificationService } from './verification/verification-service.js';
 
 /** The domain services, built once per process from the configuration and shared by the API and the CLI. */
 export interface Services {
@@ -28,6 +31,8 @@ export interface Services {
   platformProviderConfig: CybersentriqProviderConfig;
   switches: SwitchService;
   keyManagement: KeyManagementService;
+  exports: ExportService;
+  verification: VerificationService;
 }
 
 /** The CyberSentriq-managed provider's backend: the platform's KMS key when configured, else the local master key file. */
@@ -61,7 +66,30 @@ export function createServices(config: Config, db: Kysely<Database>, logger: Log
   const store = new BackupObjectFileStore(path.join(config.dataDir, 'objects'));
   const backupObjects = new BackupObjectService({ db, backupKeys, store, logger });
   const switches = new SwitchService({ db, providers, cache: keyCache, logger });
-  const keyManagement = new KeyManagementService({ db, config, providers, companyKeys, switches, logger });
+  const exports = new ExportService({ db, companyKeys, logger });
+  const keyManagement = new KeyManagementService({
+    db,
+    config,
+    providers,
+    companyKeys,
+    switches,
+    exports,
+    logger,
+  });
+  const verification = new VerificationService({
+    db,
+    clients: new IdentityClients(config.identity),
+    logger,
+    onVerified: (companyId, purpose) => {
+      if (purpose === 'switch') {
+        switches.kick(companyId);
+        return;
+      }
+      exports
+        .reofferIfVerified(companyId)
+        .catch((error: unknown) => logger.error({ err: error, companyId }, 'export re-offer failed'));
+    },
+  });
   return {
     providers,
     keyCache,
@@ -71,5 +99,7 @@ export function createServices(config: Config, db: Kysely<Database>, logger: Log
     platformProviderConfig: platform,
     switches,
     keyManagement,
+    exports,
+    verification,
   };
 }

@@ -70,6 +70,14 @@ export const errorCatalogue = {
     status: 409,
     fix: 'Verify every tenant again on the Key Management page; then one more export is offered.',
   },
+  IDENTITY_PROVIDER_UNAVAILABLE: {
+    status: 503,
+    fix: 'Try again in a few minutes; if it keeps failing, contact CyberSentriq support.',
+  },
+  VERIFICATION_STATE_INVALID: {
+    status: 400,
+    fix: 'Start the verification again from the Key Management page, in the same browser you are signed in with.',
+  },
   PLATFORM_CREDENTIALS: {
     status: 503,
     fix: 'This is a CyberSentriq-side configuration issue, not something you can fix in AWS. Contact CyberSentriq support.',

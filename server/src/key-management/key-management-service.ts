@@ -4,6 +4,7 @@ import { type AuditActor, appendAuditEvent } from '../audit/audit-log.js';
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors/app-error.js';
+import type { ExportService } from '../export/export-service.js';
 import type { CompanyKeyService } from '../keys/company-keys-service.js';
 import {
   type ConnectionTestReport,
@@ -25,6 +26,7 @@ export interface KeyManagementDeps {
   providers: ProviderRegistry;
   companyKeys: CompanyKeyService;
   switches: SwitchService;
+  exports: ExportService;
   logger: Logger;
 }
 
@@ -116,6 +118,7 @@ export class KeyManagementService {
             unknownGrants: health.unknown_grants,
           }
         : null,
+      export: await this.#deps.exports.status(companyId),
     };
   }
 

@@ -4,7 +4,7 @@ import readline from 'node:readline';
  * Reads a new user's password: the first line of standard input with --password-stdin, otherwise
  * a prompt on the terminal that does not echo. Never from argv, which other users can read in ps.
  */
-export async function readPassword(fromStdin: boolean): Promise<string> {
+export async function readPassword(fromStdin: boolean, prompt = 'Password: '): Promise<string> {
   if (fromStdin || !process.stdin.isTTY) {
     const lines = readline.createInterface({ input: process.stdin });
     for await (const line of lines) {
@@ -14,7 +14,7 @@ export async function readPassword(fromStdin: boolean): Promise<string> {
     return '';
   }
 
-  process.stdout.write('Password: ');
+  process.stderr.write(prompt);
   const input = process.stdin;
   input.setRawMode(true);
   input.resume();
@@ -41,7 +41,7 @@ export async function readPassword(fromStdin: boolean): Promise<string> {
       input.off('data', onData);
       input.setRawMode(false);
       input.pause();
-      process.stdout.write('\n');
+      process.stderr.write('\n');
     };
     input.on('data', onData);
   });
