@@ -307,3 +307,114 @@ describe('switch to AWS KMS', () => {
     }
   });
 });
+
+describe('switch again: to another AWS KMS key, then back to CyberSentriq-managed', () => {
+  async function waitForProvider(type: string) {
+    for (let i = 0; i < 100; i++) {
+      const overview = (
+        await admin.json<{ status: string; provider: { type: string } }>('GET', `${base}/key-management`)
+      ).body;
+      if (overview.status === 'active' && overview.provider.type === type) return overview;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`the company did not reach provider ${type}`);
+  }
+
+  async function verifyAll() {
+    await verify(
+      'microsoft365',
+      '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a01',
+      entraUser('6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a01', 'global_admin'),
+    );
+    await verify(
+      'microsoft365',
+      '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a02',
+      entraUser('6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a02', 'global_admin'),
+    );
+    await verify('google_workspace', 'C03az79cb', googleUser('C03az79cb', 'super_admin'));
+  }
+
+  it('moves to a second AWS KMS key, and a tenant added meanwhile blocks the finish until verified', async () => {
+    const setup = (await admin.json<{ externalId: string }>('GET', `${base}/key-management/aws-kms/setup`))
+      .body;
+    const second = await createCustomerKeyAndRole(sandbox.config, setup.externalId, 'CyberSentriqKmsRole2');
+    const save = await admin.json<{ ok: boolean }>('POST', `${base}/key-management/save`, {
+      providerType: 'aws-kms',
+      config: {
+        roleArn: second.roleArn,
+        externalId: setup.externalId,
+        region: 'us-east-1',
+        keyArn: second.keyArn,
+      },
+    });
+    expect(save.body.ok).toBe(true);
+
+    // A new tenant appears through a new backup set while the switch is pending.
+    const newTenant = crypto.randomUUID();
+    const added = await fetch(`${sandbox.config.identity.adminEndpoint}/tenants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'microsoft365', tenantId: newTenant, domain: 'new.contoso.example' }),
+    });
+    const addedBody = (await added.json()) as {
+      users: Array<{ username: string; password: string; role: string }>;
+    };
+    const created = await admin.json('POST', `${base}/backup-sets`, {
+      kind: 'microsoft365',
+      tenantId: newTenant,
+      primaryDomain: 'new.contoso.example',
+      name: 'New subsidiary',
+    });
+    expect(created.status).toBe(201);
+
+    await verifyAll();
+    expect((await tenants()).find((t) => t.tenantId === newTenant)?.status).toBe('unverified');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await admin.json<{ status: string }>('GET', `${base}/key-management`)).body.status).toBe(
+      'switching',
+    );
+
+    const globalAdmin = addedBody.users.find((user) => user.role === 'global_admin')!;
+    await verify('microsoft365', newTenant, globalAdmin);
+    await waitForProvider('aws-kms');
+    const keys = (await admin.json<{ versions: Array<{ providerKeyId: string }> }>('GET', `${base}/keys`))
+      .body;
+    expect(keys.versions.every((version) => version.providerKeyId === second.keyArn)).toBe(true);
+  });
+
+  it('switches back to CyberSentriq-managed with the same tenant gate, and every object still restores', async () => {
+    const save = await admin.json<{ ok: boolean; switch: { tenantsTotal: number } }>(
+      'POST',
+      `${base}/key-management/save`,
+      {
+        providerType: 'cybersentriq',
+        config: {},
+      },
+    );
+    expect(save.body.ok).toBe(true);
+    expect(save.body.switch.tenantsTotal).toBe(4);
+    expect((await admin.json<{ status: string }>('GET', `${base}/key-management`)).body.status).toBe(
+      'switching',
+    );
+
+    await verifyAll();
+    const newTenant = (await tenants()).find((t) => t.status === 'unverified')!;
+    const tenantUsers = (await (await fetch(`${sandbox.config.identity.adminEndpoint}/tenants`)).json()) as {
+      entra: Array<{ tenantId: string; users: Array<{ username: string; password: string; role: string }> }>;
+    };
+    const admin4 = tenantUsers.entra
+      .find((t) => t.tenantId === newTenant.tenantId)!
+      .users.find((u) => u.role === 'global_admin')!;
+    await verify('microsoft365', newTenant.tenantId, admin4);
+    await waitForProvider('cybersentriq');
+
+    for (const object of objects) {
+      const response = await admin.request(
+        'GET',
+        `${base}/backup-sets/${object.backupSetId}/objects/${object.id}/content`,
+      );
+      expect(response.status).toBe(200);
+      expect(Buffer.from(await response.arrayBuffer()).equals(object.data)).toBe(true);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import {
   CUSTOMER_ADMIN_USER_NAME,
   CUSTOMER_READ_ONLY_USER_NAME,
   PLATFORM_ACCOUNT_ID,
+  PLATFORM_ADMIN_USER_NAME,
   PLATFORM_USER_NAME,
 } from './aws/state/seed.js';
 import type { StateStore } from './aws/state/state-store.js';
@@ -21,6 +22,8 @@ export interface AwsSandboxConfig {
   endpoint: string;
   region: string;
   platform: PrincipalCredentials;
+  /** Administrator of the platform account; creates the platform KMS key for CyberSentriq-managed keys. */
+  platformAdmin: PrincipalCredentials;
   customerAdmin: PrincipalCredentials;
   customerReadOnly: PrincipalCredentials;
   /** Root user of the customer account (it may not call AssumeRole, as on AWS). */
@@ -56,6 +59,7 @@ export function buildSandboxConfig(store: StateStore, endpoint: string): Sandbox
       endpoint,
       region: 'us-east-1',
       platform: credentialsOf(store, PLATFORM_ACCOUNT_ID, PLATFORM_USER_NAME),
+      platformAdmin: credentialsOf(store, PLATFORM_ACCOUNT_ID, PLATFORM_ADMIN_USER_NAME),
       customerAdmin,
       customerReadOnly: credentialsOf(store, CUSTOMER_ACCOUNT_ID, CUSTOMER_READ_ONLY_USER_NAME),
       customerRoot: credentialsOf(store, CUSTOMER_ACCOUNT_ID, 'root'),

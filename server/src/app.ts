@@ -20,6 +20,7 @@ import { registerHealthRoutes } from './health/health-routes.js';
 import { installAccessControl, type RegisteredRoute } from './http/access-control.js';
 import { registerConsole } from './http/console.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { registerKeyHealthRoutes } from './key-health/key-health-routes.js';
 import { registerKeyManagementRoutes } from './key-management/key-management-routes.js';
 import { registerKeyRoutes } from './keys/keys-routes.js';
 import { loggerOptions } from './logging/logger.js';
@@ -115,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAuditRoutes(server, db);
   registerKeyManagementRoutes(server, services.keyManagement, services.switches, config);
   registerVerificationRoutes(server, db, services.verification, config);
+  registerKeyHealthRoutes(server, db);
   registerExportRoutes(server, services.exports);
   await registerBackupObjectRoutes(server, services.backupObjects);
 

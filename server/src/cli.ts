@@ -11,9 +11,10 @@ import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/databas
 import { type DemoCredentials, seedDemo } from './demo/demo-seed.js';
 import { AppError } from './errors/app-error.js';
 import { openExport } from './export/export-file.js';
+import { KeyHealthChecker } from './key-health/key-health-checker.js';
 import { rotatePlatformKey } from './keys/platform-key-rotation.js';
 import { loggerOptions } from './logging/logger.js';
-import { createServices, type Services } from './services.js';
+import { awsPlatformSettings, createServices, type Services } from './services.js';
 import { readPassword } from './users/read-password.js';
 import { addUser } from './users/users-service.js';
 
@@ -95,6 +96,9 @@ function printDemoSignIn(url: string, credentials: DemoCredentials): void {
 
 async function serve(config: Config, demo: boolean): Promise<void> {
   const logger = pino(loggerOptions(config.logLevel));
+  // Process warnings (such as the AWS SDK's notice about future Node versions) go to the log, once each.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ warning: warning.name }, warning.message));
   const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   logger.info({ database: handle.kind, dataDir: config.dataDir }, 'database opened');
   await migrateToLatest(handle.db, logger);
@@ -127,6 +131,13 @@ async function serve(config: Config, demo: boolean): Promise<void> {
   await resumeSwitches();
   const switchWorker = setInterval(resumeSwitches, 5_000);
   switchWorker.unref();
+  const keyHealth = new KeyHealthChecker({
+    db: handle.db,
+    settings: awsPlatformSettings(config),
+    intervalSeconds: config.keyHealthIntervalSeconds,
+    logger,
+  });
+  keyHealth.start();
 
   if (seeded) printDemoSignIn(url, seeded.credentials);
   if (config.sandboxFile) printSandboxSetup(config);
@@ -138,6 +149,7 @@ async function serve(config: Config, demo: boolean): Promise<void> {
     logger.info({ signal }, 'server stopping');
     clearInterval(sweeper);
     clearInterval(switchWorker);
+    await keyHealth.stop();
     await server.close();
     await handle.close();
     logger.info('server stopped');

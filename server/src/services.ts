@@ -12,6 +12,8 @@ import { CompanyKeyService } from './keys/company-keys-service.js';
 import { CompanyKeyCache } from './keys/key-cache.js';
 import type { AwsPlatformSettings } from './providers/aws-kms/aws-clients.js';
 import { awsKmsProviderFactory } from './providers/aws-kms/aws-kms-factory.js';
+import { azurePlatformSettings } from './providers/azure-key-vault/azure-clients.js';
+import { azureKeyVaultProviderFactory } from './providers/azure-key-vault/azure-key-vault-factory.js';
 import {
   type CybersentriqProviderConfig,
   cybersentriqProviderFactory,
@@ -56,7 +58,13 @@ export function createServices(config: Config, db: Kysely<Database>, logger: Log
   const platform = platformProviderConfig(config);
   const providers = new ProviderRegistry()
     .register('cybersentriq', cybersentriqProviderFactory(platform))
-    .register('aws-kms', awsKmsProviderFactory(awsPlatformSettings(config)));
+    .register('aws-kms', awsKmsProviderFactory(awsPlatformSettings(config)))
+    .register(
+      'azure-key-vault',
+      azureKeyVaultProviderFactory(azurePlatformSettings(config.azure), () =>
+        providers.create('cybersentriq', {}),
+      ),
+    );
   const keyCache = new CompanyKeyCache({
     maxAgeMs: config.keyCacheMaxAgeSeconds * 1000,
     maxEntries: config.keyCacheMaxEntries,

@@ -49,6 +49,18 @@ export interface Config {
   sandboxFile: string | undefined;
   /** Where tenant verification signs admins in. */
   identity: IdentityConfig;
+  /** How the server reaches Microsoft Entra ID and Azure Key Vault for customer keys. */
+  azure: AzureConfig;
+}
+
+export interface AzureConfig {
+  /** Entra authority host for client credentials (REDAPP_AZURE_AUTHORITY_HOST); Azure's public cloud when unset. */
+  authorityHost: string | undefined;
+  /**
+   * The sandbox only, from sandbox.json: the CA file of the sandbox's HTTPS listener. Azure clients
+   * trust it instead of the public CAs, and accept a vault on 127.0.0.1.
+   */
+  sandboxCaPath: string | undefined;
 }
 
 export interface OAuthClientConfig {
@@ -151,6 +163,18 @@ function readPrincipalArn(env: Env): string {
   return raw;
 }
 
+function readAuthorityHost(env: Env): string | undefined {
+  const raw = env.REDAPP_AZURE_AUTHORITY_HOST;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^https:\/\/[^\s/]+\/?$/.test(raw)) {
+    throw new AppError(
+      'INVALID_INPUT',
+      `REDAPP_AZURE_AUTHORITY_HOST="${raw}" is not an https origin; expected e.g. https://login.microsoftonline.us.`,
+    );
+  }
+  return raw.replace(/\/$/, '');
+}
+
 /**
  * Points the AWS settings at the local sandbox: its endpoint and the platform user's access keys,
  * read from the sandbox.json it writes. Production leaves REDAPP_SANDBOX_FILE unset.
@@ -170,6 +194,7 @@ function applySandboxFile(config: Config): Config {
       };
       google?: { issuer: string; directoryEndpoint: string; clients: { default: OAuthClientConfig } };
     };
+    azure?: { authorityHost?: string; caCertPath?: string };
   };
   try {
     sandbox = JSON.parse(fs.readFileSync(config.sandboxFile, 'utf8'));
@@ -213,6 +238,10 @@ function applySandboxFile(config: Config): Config {
         : config.identity.google,
       allowInsecureHttp: true,
     },
+    azure:
+      sandbox.azure?.authorityHost && sandbox.azure.caCertPath
+        ? { authorityHost: sandbox.azure.authorityHost, sandboxCaPath: sandbox.azure.caCertPath }
+        : config.azure,
     awsEndpoint: config.awsEndpoint ?? sandbox.aws.endpoint,
     platformPrincipalArn: platform.principalArn,
     platformAwsCredentials: { accessKeyId: platform.accessKeyId, secretAccessKey: platform.secretAccessKey },
@@ -277,6 +306,7 @@ export function loadConfig(env: Env = process.env): Config {
       },
       allowInsecureHttp: false,
     },
+    azure: { authorityHost: readAuthorityHost(env), sandboxCaPath: undefined },
   };
   return applySandboxFile(config);
 }

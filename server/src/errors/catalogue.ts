@@ -84,6 +84,35 @@ export const errorCatalogue = {
   },
   PROVIDER_UNREACHABLE: { status: 503, fix: 'This is usually temporary. Try again in a few minutes.' },
 
+  // Azure Key Vault (a transient failure is PROVIDER_UNREACHABLE, as for AWS)
+  AZURE_CREDENTIALS_REJECTED: {
+    status: 422,
+    fix:
+      'Ask your Azure admin to check the Directory (tenant) ID and Application (client) ID on the app ' +
+      "registration's Overview page, and to create a new client secret under Certificates & secrets if this one " +
+      'expired. Paste the secret Value, not the Secret ID.',
+  },
+  AZURE_VAULT_UNREACHABLE: {
+    status: 422,
+    fix: "Copy the Vault URI from the key vault's Overview page in the Azure portal, and ask your Azure admin whether the vault's firewall allows public access.",
+  },
+  AZURE_KEY_NOT_FOUND: {
+    status: 422,
+    fix: "Open the vault's Keys page in the Azure portal: the key name you enter in RedApp must match one listed there.",
+  },
+  AZURE_KEY_DISABLED: {
+    status: 422,
+    fix: 'Ask your Azure admin to enable the key and to clear or correct its activation and expiration dates, then retry.',
+  },
+  AZURE_PERMISSION_MISSING: {
+    status: 422,
+    fix: 'Ask your Azure admin to assign the app the "Key Vault Crypto Service Encryption User" role on the key; it grants get, wrapKey and unwrapKey.',
+  },
+  AZURE_KEY_TYPE_UNSUPPORTED: {
+    status: 422,
+    fix: 'Ask your Azure admin to create an RSA or RSA-HSM key of 2048 bits or more that permits wrap and unwrap, and use its name instead.',
+  },
+
   // Stored data
   BACKUP_OBJECT_DAMAGED: {
     status: 422,

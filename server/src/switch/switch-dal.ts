@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, ProviderSwitchesTable, SwitchState } from '../db/schema.js';
 
 export interface ProviderSwitch {
@@ -114,6 +114,40 @@ export async function transitionSwitch(
     })
     .where('id', '=', switchId)
     .where('state', '=', from)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Moves a pending switch to finishing only if, in the same statement, every tenant of the
+ * company's backup sets has a newest verification for this switch that is 'verified'. Checking the
+ * tenant list and then updating in two statements would let a backup set added in between (a new,
+ * unverified tenant) slip through. Returns whether the switch moved.
+ */
+export async function startFinishingIfAllVerified(db: Kysely<Database>, switchId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('provider_switches')
+    .set({ state: 'finishing', updated_at: new Date(), last_error: null, attempts: 0 })
+    .where('id', '=', switchId)
+    .where('state', '=', 'pending')
+    .where(
+      sql<boolean>`not exists (
+        select 1
+        from (
+          select distinct kind, tenant_id from backup_sets
+          where backup_sets.company_id = provider_switches.company_id
+        ) as tenants
+        where coalesce((
+          select tenant_verifications.outcome from tenant_verifications
+          where tenant_verifications.company_id = provider_switches.company_id
+            and tenant_verifications.kind = tenants.kind
+            and tenant_verifications.tenant_id = tenants.tenant_id
+            and tenant_verifications.switch_id = provider_switches.id
+          order by tenant_verifications.created_at desc
+          limit 1
+        ), 'unverified') <> 'verified'
+      )`,
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }

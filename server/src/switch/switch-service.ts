@@ -16,6 +16,7 @@ import {
   findSwitch,
   listDueSwitches,
   type ProviderSwitch,
+  startFinishingIfAllVerified,
   transitionSwitch,
 } from './switch-dal.js';
 import { listTenantStatuses, type TenantStatus } from './tenants.js';
@@ -151,18 +152,11 @@ export class SwitchService {
     const active = await findActiveSwitch(this.#deps.db, companyId);
     if (active?.state !== 'pending') return false;
 
-    const tenants = await this.tenantStatuses(companyId, active.id);
-    if (tenants.some((tenant) => tenant.status !== 'verified')) return false;
-
-    if (
-      !(await transitionSwitch(this.#deps.db, active.id, 'pending', 'finishing', {
-        lastError: null,
-        attempts: 0,
-      }))
-    ) {
-      return false;
-    }
-    this.#deps.logger.info({ companyId, switchId: active.id, tenants: tenants.length }, 'switch finishing');
+    // The tenant check and the move to finishing are one statement, so a backup set added
+    // meanwhile (a new, unverified tenant) blocks the finish. It replaces listing the tenants here
+    // first, which read every backup set of the company into memory.
+    if (!(await startFinishingIfAllVerified(this.#deps.db, active.id))) return false;
+    this.#deps.logger.info({ companyId, switchId: active.id }, 'switch finishing');
     return this.finish(active.id);
   }
 
@@ -187,7 +181,7 @@ export class SwitchService {
     if (initial?.state !== 'finishing') return initial?.state === 'finished';
 
     try {
-      await withCompanyLease(
+      return await withCompanyLease(
         this.#deps.db,
         initial.companyId,
         'provider switch',
@@ -195,16 +189,21 @@ export class SwitchService {
         this.#deps.logger,
         finishLeaseMs,
       );
-      return true;
     } catch (error) {
       await this.#recordFailure(initial, error);
       return false;
     }
   }
 
-  async #finishUnderLease(sw: ProviderSwitch, holder: string): Promise<void> {
+  /** Returns whether the switch is finished; false when it left 'finishing' before this holder took the lease. */
+  async #finishUnderLease(sw: ProviderSwitch, holder: string): Promise<boolean> {
     const { db, providers, logger } = this.#deps;
     const companyId = sw.companyId;
+
+    // Another replica may have finished the switch between our first read and taking the lease;
+    // re-wrapping then would use the old provider on keys it no longer wraps.
+    const latest = await findSwitch(db, sw.id);
+    if (latest?.state !== 'finishing') return latest?.state === 'finished';
 
     crashPoint('before-target-test');
     const target = await providers.create(sw.targetType, sw.targetConfig);
@@ -312,6 +311,7 @@ export class SwitchService {
 
     this.#deps.cache.invalidateCompany(companyId);
     logger.info({ companyId, switchId: sw.id, targetType: sw.targetType, newVersion }, 'switch finished');
+    return true;
   }
 
   /**
@@ -330,7 +330,10 @@ export class SwitchService {
 
     if (transient) {
       const nextAttemptAt = new Date(Date.now() + this.#retryDelay(attempts));
-      await transitionSwitch(db, sw.id, 'finishing', 'finishing', { attempts, nextAttemptAt });
+      if (!(await transitionSwitch(db, sw.id, 'finishing', 'finishing', { attempts, nextAttemptAt }))) {
+        this.#logSupersededFailure(sw, error);
+        return;
+      }
       logger.warn(
         { err: error, companyId: sw.companyId, switchId: sw.id, attempts, nextAttemptAt },
         'switch finish will be retried',
@@ -345,7 +348,16 @@ export class SwitchService {
           message: 'Finishing the switch failed unexpectedly.',
           fix: 'Try again or contact support.',
         };
-    await transitionSwitch(db, sw.id, 'finishing', 'pending', { attempts, lastError, nextAttemptAt: null });
+    if (
+      !(await transitionSwitch(db, sw.id, 'finishing', 'pending', {
+        attempts,
+        lastError,
+        nextAttemptAt: null,
+      }))
+    ) {
+      this.#logSupersededFailure(sw, error);
+      return;
+    }
     await appendAuditEvent(db, {
       companyId: sw.companyId,
       actor: systemActor('switch-finisher'),
@@ -357,6 +369,14 @@ export class SwitchService {
     logger.error(
       { err: error, companyId: sw.companyId, switchId: sw.id, code: lastError.code },
       'switch returned to pending',
+    );
+  }
+
+  /** Logs a failure that changes nothing, because another replica finished the switch meanwhile (no audit event). */
+  #logSupersededFailure(sw: ProviderSwitch, error: unknown): void {
+    this.#deps.logger.info(
+      { err: error, companyId: sw.companyId, switchId: sw.id },
+      'switch finish failure ignored: the switch is no longer finishing',
     );
   }
 

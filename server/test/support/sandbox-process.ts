@@ -17,6 +17,7 @@ export interface SandboxFile {
     endpoint: string;
     region: string;
     platform: SandboxAwsPrincipal;
+    platformAdmin: SandboxAwsPrincipal;
     customerAdmin: SandboxAwsPrincipal;
     customerReadOnly: SandboxAwsPrincipal;
   };

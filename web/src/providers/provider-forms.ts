@@ -1,6 +1,7 @@
 import type { ComponentType } from 'react';
 import type { ProviderConfig, ProviderType } from '../api/api-types';
 import { awsKmsForm } from './aws-kms/aws-kms-form';
+import { azureKeyVaultForm } from './azure-key-vault/azure-key-vault-form';
 import { cyberSentriqForm } from './cybersentriq/cybersentriq-form';
 
 export interface ProviderFormProps {
@@ -25,7 +26,11 @@ export interface ProviderFormDefinition {
   Form: ComponentType<ProviderFormProps>;
 }
 
-export const providerForms: readonly ProviderFormDefinition[] = [cyberSentriqForm, awsKmsForm];
+export const providerForms: readonly ProviderFormDefinition[] = [
+  cyberSentriqForm,
+  awsKmsForm,
+  azureKeyVaultForm,
+];
 
 export function findProviderForm(type: string): ProviderFormDefinition | undefined {
   return providerForms.find((definition) => definition.type === type);

@@ -4,6 +4,8 @@ import type { AwsState, RoleRecord, UserRecord } from './state-types.js';
 /** The platform's own account and connector user, fixed because the product's configuration defaults to them. */
 export const PLATFORM_ACCOUNT_ID = '156214480941';
 export const PLATFORM_USER_NAME = 'cybersentriq-kms-connector';
+/** An administrator of the platform account, who creates the platform's own KMS key (not the connector). */
+export const PLATFORM_ADMIN_USER_NAME = 'platform-admin';
 /** A customer account; any 12 digits would do. */
 export const CUSTOMER_ACCOUNT_ID = '402871635098';
 export const CUSTOMER_ADMIN_USER_NAME = 'customer-admin';
@@ -87,6 +89,7 @@ export function seedState(now: number): AwsState {
     formatVersion: 1,
     users: [
       seedUser(PLATFORM_ACCOUNT_ID, PLATFORM_USER_NAME, { ConnectorAccess: PLATFORM_POLICY }, now),
+      seedUser(PLATFORM_ACCOUNT_ID, PLATFORM_ADMIN_USER_NAME, { AdministratorAccess: ADMIN_POLICY }, now),
       seedUser(CUSTOMER_ACCOUNT_ID, CUSTOMER_ADMIN_USER_NAME, { AdministratorAccess: ADMIN_POLICY }, now),
       seedUser(CUSTOMER_ACCOUNT_ID, CUSTOMER_READ_ONLY_USER_NAME, { ReadOnlyAccess: READ_ONLY_POLICY }, now),
       seedRoot(CUSTOMER_ACCOUNT_ID, now),

@@ -90,7 +90,8 @@ export function translateAwsError(error: unknown, action: AwsAction, config: Aws
     );
   }
 
-  if (action === 'sts:AssumeRole') {
+  // An AssumeRole refused inside the SDK's credential provider surfaces on the KMS call that needed it.
+  if (action === 'sts:AssumeRole' || /\bsts:AssumeRole\b/.test(text)) {
     if (name === 'AccessDenied' || name === 'AccessDeniedException') {
       return new AppError(
         'ROLE_ACCESS_DENIED',

@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealAzureKeyVaultConfig } from '../../src/providers/azure-key-vault/azure-key-vault-factory.js';
+import type { AzureKeyVaultKeyProvider } from '../../src/providers/azure-key-vault/azure-key-vault-provider.js';
+import type { SwitchTarget } from '../../src/switch/switch-service.js';
+import { CustomerAccount } from '../support/customer-aws.js';
+import { authHeaders, createFixture, signIn } from '../support/fixtures.js';
+import { startSandbox } from '../support/sandbox-process.js';
+import {
+  awsTarget,
+  createCompany,
+  expectAllWrappedBy,
+  expectObjectsDownload,
+  markVerified,
+  type SwitchWorld,
+  startSwitch,
+  switchService,
+  switchState,
+} from '../switch/switch-world.js';
+import { CustomerAzure } from './customer-azure.js';
+
+let world: SwitchWorld;
+let azure: CustomerAzure;
+
+/** The switch world of the switch tests, with the server also configured for the sandbox's Azure. */
+async function startAzureSwitchWorld(): Promise<SwitchWorld> {
+  const sandbox = await startSandbox();
+  const platform = sandbox.config.aws.platform;
+  azure = new CustomerAzure(sandbox.config);
+  const fixture = await createFixture({
+    awsEndpoint: sandbox.config.aws.endpoint,
+    platformAwsCredentials: { accessKeyId: platform.accessKeyId, secretAccessKey: platform.secretAccessKey },
+    platformPrincipalArn: platform.principalArn,
+    azure: { authorityHost: azure.azure.authorityHost, sandboxCaPath: azure.azure.caCertPath },
+  });
+  const admin = await signIn(fixture.app, fixture.users.partnerAdmin);
+  const user = await fixture.database.db
+    .selectFrom('users')
+    .select('id')
+    .where('email', '=', fixture.users.partnerAdmin)
+    .executeTakeFirstOrThrow();
+  return {
+    sandbox,
+    customer: new CustomerAccount(sandbox.config),
+    fixture,
+    admin,
+    adminUserId: user.id,
+    close: async () => {
+      await fixture.close();
+      await sandbox.stop();
+    },
+  };
+}
+
+beforeAll(async () => {
+  world = await startAzureSwitchWorld();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+/**
+ * Tests the customer's Azure setup as Test connection does, then returns the target as Save stores it:
+ * key version pinned and client secret sealed under the CyberSentriq-managed key.
+ */
+async function azureTarget(
+  companyId: string,
+): Promise<{ target: SwitchTarget; keyId: string; keyName: string; assignmentId: string }> {
+  const config = await azure.setUp();
+  const providers = world.fixture.services.providers;
+  const provider = (await providers.create('azure-key-vault', config)) as AzureKeyVaultKeyProvider;
+  const report = await provider.runConnectionTest({ companyId, companyKeyVersion: 1 });
+  expect(report.error).toBeUndefined();
+
+  const stored = await sealAzureKeyVaultConfig(
+    provider.pinnedConfig(),
+    await providers.create('cybersentriq', {}),
+  );
+  return {
+    target: { type: 'azure-key-vault', config: stored as unknown as Record<string, unknown> },
+    keyId: report.keyId!,
+    keyName: config.keyName,
+    assignmentId: config.assignmentId,
+  };
+}
+
+/** Starts the switch, verifies every tenant of the company and finishes it. */
+async function switchTo(companyId: string, tenantIds: string[], target: SwitchTarget) {
+  const started = await startSwitch(world, companyId, target);
+  for (const tenantId of tenantIds) await markVerified(world, companyId, started.id, tenantId);
+  expect(await switchService(world).tryFinish(companyId)).toBe(true);
+  return switchState(world, started.id);
+}
+
+describe('switch through Azure Key Vault', () => {
+  it('managed to Azure to AWS keeps objects', async () => {
+    const company = await createCompany(world, 2);
+    await expectObjectsDownload(world, company);
+
+    const toAzure = await azureTarget(company.companyId);
+    expect((await switchTo(company.companyId, company.tenantIds, toAzure.target)).state).toBe('finished');
+    await expectAllWrappedBy(world, company.companyId, 'azure-key-vault', toAzure.keyId);
+    await expectObjectsDownload(world, company);
+
+    const toAws = await awsTarget(world);
+    expect((await switchTo(company.companyId, company.tenantIds, toAws)).state).toBe('finished');
+    await expectAllWrappedBy(world, company.companyId, 'aws-kms', toAws.config.keyArn as string);
+    await expectObjectsDownload(world, company);
+
+    // No copy wrapped by the Azure key remains: revoking it does not affect the company.
+    await azure.removeAssignment(toAzure.assignmentId);
+    await expectObjectsDownload(world, company);
+  });
+
+  it('AWS to Azure keeps objects', async () => {
+    const company = await createCompany(world, 1);
+    expect((await switchTo(company.companyId, company.tenantIds, await awsTarget(world))).state).toBe(
+      'finished',
+    );
+
+    const toAzure = await azureTarget(company.companyId);
+    expect((await switchTo(company.companyId, company.tenantIds, toAzure.target)).state).toBe('finished');
+    await expectAllWrappedBy(world, company.companyId, 'azure-key-vault', toAzure.keyId);
+    await expectObjectsDownload(world, company);
+  });
+
+  it('stored target has no plain client secret', async () => {
+    const company = await createCompany(world, 1);
+    const toAzure = await azureTarget(company.companyId);
+    await switchTo(company.companyId, company.tenantIds, toAzure.target);
+
+    const row = await world.fixture.database.db
+      .selectFrom('companies')
+      .select(['provider_type', 'provider_config'])
+      .where('id', '=', company.companyId)
+      .executeTakeFirstOrThrow();
+    expect(row.provider_type).toBe('azure-key-vault');
+    expect(row.provider_config).not.toHaveProperty('clientSecret');
+    expect(row.provider_config).toHaveProperty('sealedClientSecret');
+  });
+
+  it('disabled Azure key blocks downloads', async () => {
+    const company = await createCompany(world, 1);
+    const toAzure = await azureTarget(company.companyId);
+    await switchTo(company.companyId, company.tenantIds, toAzure.target);
+
+    await azure.updateKey(toAzure.keyName, { enabled: false });
+    world.fixture.services.keyCache.invalidateCompany(company.companyId);
+    const object = company.objectIds[0]!;
+    const blocked = await world.fixture.app.inject({
+      method: 'GET',
+      url: `/api/companies/${company.companyId}/backup-sets/${object.backupSetId}/objects/${object.objectId}/content`,
+      headers: authHeaders(world.admin),
+    });
+    expect(blocked.statusCode).toBe(422);
+    expect(blocked.json().error.code).toBe('AZURE_KEY_DISABLED');
+
+    await azure.updateKey(toAzure.keyName, { enabled: true });
+    await expectObjectsDownload(world, company);
+  });
+});
