@@ -26,8 +26,12 @@ describe('server isolation', () => {
     }
   });
 
+  // Only the code that ships is checked: server tests may drive the sandbox's scripted sign-in, as a
+  // test tool, the way the e2e tests do.
   it('server sources do not import sandbox', () => {
-    const offenders = sourceFiles(SERVER).filter((file) =>
+    const files = sourceFiles(join(SERVER, 'src'));
+    expect(files.length).toBeGreaterThan(10);
+    const offenders = files.filter((file) =>
       /from\s+['"](@redapp\/sandbox|(\.\.\/)+sandbox\/)|import\(\s*['"](@redapp\/sandbox|(\.\.\/)+sandbox\/)/.test(
         readFileSync(file, 'utf8'),
       ),

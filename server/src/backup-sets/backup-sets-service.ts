@@ -17,6 +17,10 @@ export async function createBackupSet(
       fix: 'Choose another name.',
     });
   }
-  const id = await insertBackupSet(db, { companyId, ...valid });
+  // The company row lock makes a new tenant wait for (or be seen by) a switch committing its finish.
+  const id = await db.transaction().execute(async (trx) => {
+    await trx.selectFrom('companies').select('id').where('id', '=', companyId).forUpdate().execute();
+    return insertBackupSet(trx, { companyId, ...valid });
+  });
   return (await findBackupSet(db, companyId, id))!;
 }

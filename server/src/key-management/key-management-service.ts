@@ -73,7 +73,7 @@ export class KeyManagementService {
       target: {
         type: active.targetType,
         label: providerLabel(active.targetType),
-        config: active.targetConfig,
+        config: displayConfig(active.targetConfig),
       },
       createdAt: active.createdAt,
       createdBy: active.createdBy,
@@ -104,7 +104,7 @@ export class KeyManagementService {
       provider: {
         type: company.provider_type,
         label: providerLabel(company.provider_type),
-        config: hasConfig ? company.provider_config : null,
+        config: hasConfig ? displayConfig(company.provider_config) : null,
         activeSince: new Date(company.provider_since).toISOString(),
       },
       status: active ? 'switching' : 'active',
@@ -150,8 +150,8 @@ export class KeyManagementService {
     request: ProviderRequest,
     actor: AuditActor,
   ): Promise<TestResponse & { switch?: SwitchView }> {
-    const { report } = await this.#runTest(companyId, request);
-    if (report.error) {
+    const { report, provider } = await this.#runTest(companyId, request);
+    if (report.error || !provider) {
       await this.#audit(companyId, actor, 'connection.save_refused', request, report);
       return toResponse(report);
     }
@@ -160,16 +160,17 @@ export class KeyManagementService {
     if (typeof externalId === 'string' && !(await claimExternalId(this.#deps.db, externalId, companyId))) {
       throw externalIdInUse();
     }
-    const created = await this.#deps.switches.start(
-      companyId,
-      { type: request.providerType, config: request.config },
-      actor,
-    );
+    // A provider with secrets (Azure's client secret) stores its sealed form, with the key version it pinned.
+    const config = hasStoredConfig(provider) ? await provider.storedConfig() : request.config;
+    const created = await this.#deps.switches.start(companyId, { type: request.providerType, config }, actor);
     const active = (await findActiveSwitch(this.#deps.db, companyId)) ?? created;
     return { ...toResponse(report), switch: await this.switchView(active) };
   }
 
-  async #runTest(companyId: string, request: ProviderRequest): Promise<{ report: ConnectionTestReport }> {
+  async #runTest(
+    companyId: string,
+    request: ProviderRequest,
+  ): Promise<{ report: ConnectionTestReport; provider?: KeyProvider }> {
     const { db, providers, companyKeys } = this.#deps;
     let provider: KeyProvider | undefined;
 
@@ -212,6 +213,7 @@ export class KeyManagementService {
     });
     return {
       report: { steps: [...inputs.steps, ...report.steps], ...(report.error ? { error: report.error } : {}) },
+      provider,
     };
   }
 
@@ -251,6 +253,21 @@ export class KeyManagementService {
       },
     });
   }
+}
+
+/** A provider whose saved configuration differs from what the admin typed (a sealed secret, a pinned version). */
+interface HasStoredConfig {
+  storedConfig(): Promise<Record<string, unknown>>;
+}
+
+function hasStoredConfig(provider: KeyProvider): provider is KeyProvider & HasStoredConfig {
+  return typeof (provider as Partial<HasStoredConfig>).storedConfig === 'function';
+}
+
+/** A provider configuration as the console may show it: without secrets, sealed or not. */
+export function displayConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const { clientSecret: _clientSecret, sealedClientSecret: _sealedClientSecret, ...rest } = config;
+  return rest;
 }
 
 function toResponse(report: ConnectionTestReport): TestResponse {

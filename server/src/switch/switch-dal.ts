@@ -119,10 +119,32 @@ export async function transitionSwitch(
 }
 
 /**
- * Moves a pending switch to finishing only if, in the same statement, every tenant of the
- * company's backup sets has a newest verification for this switch that is 'verified'. Checking the
- * tenant list and then updating in two statements would let a backup set added in between (a new,
- * unverified tenant) slip through. Returns whether the switch moved.
+ * SQL that is true when every tenant of the switch's company (each distinct tenant of its backup
+ * sets) has, as its newest verification for this switch, 'verified'. `provider_switches` must be in
+ * scope. The index on backup_sets (company_id, kind, tenant_id) keeps it at one entry per backup set.
+ */
+const allTenantsVerified = sql<boolean>`not exists (
+  select 1
+  from (
+    select distinct kind, tenant_id from backup_sets
+    where backup_sets.company_id = provider_switches.company_id
+  ) as tenants
+  where coalesce((
+    select tenant_verifications.outcome from tenant_verifications
+    where tenant_verifications.company_id = provider_switches.company_id
+      and tenant_verifications.kind = tenants.kind
+      and tenant_verifications.tenant_id = tenants.tenant_id
+      and tenant_verifications.switch_id = provider_switches.id
+    order by tenant_verifications.created_at desc
+    limit 1
+  ), 'unverified') <> 'verified'
+)`;
+
+/**
+ * Moves a pending switch to finishing only if, in the same statement, every tenant is verified.
+ * Checking the tenant list and then updating in two statements would let a backup set added in
+ * between (a new, unverified tenant) slip through. Returns whether the switch moved. A backup set
+ * added while the switch is finishing is caught by `switchTenantsStillVerified` in the commit.
  */
 export async function startFinishingIfAllVerified(db: Kysely<Database>, switchId: string): Promise<boolean> {
   const result = await db
@@ -130,24 +152,17 @@ export async function startFinishingIfAllVerified(db: Kysely<Database>, switchId
     .set({ state: 'finishing', updated_at: new Date(), last_error: null, attempts: 0 })
     .where('id', '=', switchId)
     .where('state', '=', 'pending')
-    .where(
-      sql<boolean>`not exists (
-        select 1
-        from (
-          select distinct kind, tenant_id from backup_sets
-          where backup_sets.company_id = provider_switches.company_id
-        ) as tenants
-        where coalesce((
-          select tenant_verifications.outcome from tenant_verifications
-          where tenant_verifications.company_id = provider_switches.company_id
-            and tenant_verifications.kind = tenants.kind
-            and tenant_verifications.tenant_id = tenants.tenant_id
-            and tenant_verifications.switch_id = provider_switches.id
-          order by tenant_verifications.created_at desc
-          limit 1
-        ), 'unverified') <> 'verified'
-      )`,
-    )
+    .where(allTenantsVerified)
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
+}
+
+/** Whether every tenant of the switch's company is still verified; run under the company row lock. */
+export async function switchTenantsStillVerified(db: Kysely<Database>, switchId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('provider_switches')
+    .select(allTenantsVerified.as('verified'))
+    .where('id', '=', switchId)
+    .executeTakeFirst();
+  return row?.verified === true;
 }

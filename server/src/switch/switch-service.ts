@@ -17,6 +17,7 @@ import {
   listDueSwitches,
   type ProviderSwitch,
   startFinishingIfAllVerified,
+  switchTenantsStillVerified,
   transitionSwitch,
 } from './switch-dal.js';
 import { listTenantStatuses, type TenantStatus } from './tenants.js';
@@ -153,8 +154,7 @@ export class SwitchService {
     if (active?.state !== 'pending') return false;
 
     // The tenant check and the move to finishing are one statement, so a backup set added
-    // meanwhile (a new, unverified tenant) blocks the finish. It replaces listing the tenants here
-    // first, which read every backup set of the company into memory.
+    // meanwhile (a new, unverified tenant) blocks the finish.
     if (!(await startFinishingIfAllVerified(this.#deps.db, active.id))) return false;
     this.#deps.logger.info({ companyId, switchId: active.id }, 'switch finishing');
     return this.finish(active.id);
@@ -190,6 +190,15 @@ export class SwitchService {
         finishLeaseMs,
       );
     } catch (error) {
+      if (error instanceof TenantAppeared) {
+        // Not a failure: the switch waits in pending until the new tenant is verified.
+        await transitionSwitch(this.#deps.db, initial.id, 'finishing', 'pending', { nextAttemptAt: null });
+        this.#deps.logger.info(
+          { companyId: initial.companyId, switchId: initial.id },
+          'switch back to pending: new tenant',
+        );
+        return false;
+      }
       await this.#recordFailure(initial, error);
       return false;
     }
@@ -200,8 +209,8 @@ export class SwitchService {
     const { db, providers, logger } = this.#deps;
     const companyId = sw.companyId;
 
-    // Another replica may have finished the switch between our first read and taking the lease;
-    // re-wrapping then would use the old provider on keys it no longer wraps.
+    // Another replica may have finished the switch between our first read and taking the lease.
+    // Re-wrapping then would use the old provider on keys it no longer wraps.
     const latest = await findSwitch(db, sw.id);
     if (latest?.state !== 'finishing') return latest?.state === 'finished';
 
@@ -231,6 +240,11 @@ export class SwitchService {
     }
 
     await db.transaction().execute(async (trx) => {
+      // The company row lock serialises this commit with backup set creation, which takes it too,
+      // so a tenant added while the switch was finishing is either seen here or waits for the commit.
+      await trx.selectFrom('companies').select('id').where('id', '=', companyId).forUpdate().execute();
+      if (!(await switchTenantsStillVerified(trx, sw.id))) throw new TenantAppeared();
+
       if (!(await holdsLease(trx, companyId, holder))) {
         throw new AppError(
           'OPERATION_IN_PROGRESS',
@@ -396,6 +410,13 @@ export class SwitchService {
   }
 }
 
+/** A backup set with an unverified tenant was added while the switch was finishing: it waits for verification. */
+class TenantAppeared extends Error {
+  constructor() {
+    super('A new tenant appeared while the switch was finishing.');
+  }
+}
+
 /** The key versions changed between re-wrap and commit (a rotation won the race); the finish starts over. */
 class KeySetChanged extends Error {
   constructor() {
@@ -405,6 +426,11 @@ class KeySetChanged extends Error {
 
 /** The parts of a provider configuration that may appear in the audit log (no External ID). */
 export function publicConfig(config: Record<string, unknown>): Record<string, unknown> {
-  const { externalId: _externalId, clientSecret: _clientSecret, ...rest } = config;
+  const {
+    externalId: _externalId,
+    clientSecret: _clientSecret,
+    sealedClientSecret: _sealed,
+    ...rest
+  } = config;
   return rest;
 }

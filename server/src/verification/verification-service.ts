@@ -109,7 +109,9 @@ export class VerificationService {
       nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
-      // Ask for consent every time, so the admin sees what RedApp requests.
+      // Ask for consent every time, so the admin sees what RedApp requests. NOTE: an existing sign-in
+      // session at the identity provider is reused, so after a refusal the admin must sign out there
+      // (or use a private window) to try another account.
       prompt: 'consent',
       ...(tenant.kind === 'google_workspace' ? { hd: tenant.primaryDomain } : {}),
     });

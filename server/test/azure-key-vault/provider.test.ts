@@ -77,6 +77,18 @@ describe('Azure Key Vault provider', () => {
     expect(wrapped.ciphertext).toHaveLength(256);
   });
 
+  it('connection test leaves input checks to the factory', async () => {
+    const azure = await provider(await customer.setUp());
+    const report = await azure.runConnectionTest(context);
+    expect(report.steps.map((step) => step.name)).toEqual(['App credentials', 'Get key', 'Wrap and unwrap']);
+  });
+
+  it('stored config needs a passed test', async () => {
+    const azure = await provider(await customer.setUp());
+    const error = await rejection(azure.storedConfig());
+    expect(error.code).toBe('INVALID_INPUT');
+  });
+
   it('round trip', async () => {
     const azure = await provider(await customer.setUp());
     const key = randomBytes(32);
@@ -160,7 +172,8 @@ describe('sealed client secret', () => {
     const tested = await provider(config);
     await tested.runConnectionTest(context);
 
-    const stored = await sealAzureKeyVaultConfig(tested.pinnedConfig(), platform);
+    const stored = await tested.storedConfig();
+    expect(stored.keyVersion).toMatch(/^[0-9a-f]{32}$/);
     expect(JSON.stringify(stored)).not.toContain(config.clientSecret);
     expect(stored).not.toHaveProperty('clientSecret');
 

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sealAzureKeyVaultConfig } from '../../src/providers/azure-key-vault/azure-key-vault-factory.js';
 import type { AzureKeyVaultKeyProvider } from '../../src/providers/azure-key-vault/azure-key-vault-provider.js';
 import type { SwitchTarget } from '../../src/switch/switch-service.js';
 import { CustomerAccount } from '../support/customer-aws.js';
@@ -21,7 +20,7 @@ import { CustomerAzure } from './customer-azure.js';
 let world: SwitchWorld;
 let azure: CustomerAzure;
 
-/** The switch world of the switch tests, with the server also configured for the sandbox's Azure. */
+/** Starts the switch tests' world, with the server also configured for the sandbox's Azure. */
 async function startAzureSwitchWorld(): Promise<SwitchWorld> {
   const sandbox = await startSandbox();
   const platform = sandbox.config.aws.platform;
@@ -71,10 +70,7 @@ async function azureTarget(
   const report = await provider.runConnectionTest({ companyId, companyKeyVersion: 1 });
   expect(report.error).toBeUndefined();
 
-  const stored = await sealAzureKeyVaultConfig(
-    provider.pinnedConfig(),
-    await providers.create('cybersentriq', {}),
-  );
+  const stored = await provider.storedConfig();
   return {
     target: { type: 'azure-key-vault', config: stored as unknown as Record<string, unknown> },
     keyId: report.keyId!,
@@ -156,5 +152,36 @@ describe('switch through Azure Key Vault', () => {
 
     await azure.updateKey(toAzure.keyName, { enabled: true });
     await expectObjectsDownload(world, company);
+  });
+
+  it('Save through the API seals the secret', async () => {
+    const company = await createCompany(world, 1);
+    const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+    const base = `/api/companies/${company.companyId}/key-management`;
+    const save = await world.fixture.app.inject({
+      method: 'POST',
+      url: `${base}/save`,
+      headers: authHeaders(world.admin),
+      payload: { providerType: 'azure-key-vault', config },
+    });
+    expect(save.json().ok).toBe(true);
+    expect(save.body).not.toContain(config.clientSecret);
+
+    const stored = await world.fixture.database.db
+      .selectFrom('provider_switches')
+      .select('target_config')
+      .where('company_id', '=', company.companyId)
+      .executeTakeFirstOrThrow();
+    expect(stored.target_config).not.toHaveProperty('clientSecret');
+    expect(stored.target_config).toHaveProperty('sealedClientSecret');
+    expect(JSON.stringify(stored.target_config)).not.toContain(config.clientSecret);
+
+    const overview = await world.fixture.app.inject({
+      method: 'GET',
+      url: base,
+      headers: authHeaders(world.admin),
+    });
+    expect(overview.json().switch.target.config).not.toHaveProperty('sealedClientSecret');
+    expect(overview.body).not.toContain(config.clientSecret);
   });
 });

@@ -3,6 +3,7 @@ import * as foundation from './0001-foundation.js';
 import * as keyHierarchy from './0002-key-hierarchy.js';
 import * as auditLog from './0003-audit-log.js';
 import * as providerSwitch from './0004-provider-switch.js';
+import * as tenantIndex from './0005-tenant-index.js';
 
 /**
  * Every migration, in order. Listed statically (not read from disk) so the compiled server and
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0002-key-hierarchy': keyHierarchy,
   '0003-audit-log': auditLog,
   '0004-provider-switch': providerSwitch,
+  '0005-tenant-index': tenantIndex,
 };
 
 export const migrationProvider: MigrationProvider = {

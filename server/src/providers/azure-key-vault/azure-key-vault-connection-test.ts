@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClientSecretCredential } from '@azure/identity';
 import type { KeyVaultKey } from '@azure/keyvault-keys';
 import { AppError } from '../../errors/app-error.js';
-import { type ConnectionTestReport, runSteps } from '../connection-test.js';
+import { type ConnectionTestReport, runSteps, type StepDefinition } from '../connection-test.js';
 import type { WrapContext } from '../provider-types.js';
 import {
   type AzurePlatformSettings,
@@ -78,21 +78,24 @@ export function checkKeyUsable(key: KeyVaultKey, config: AzureKeyVaultConfig, no
 }
 
 /**
- * Runs every step that later use of the key needs, in order, and stops at the first failure: input
- * checks, the app's client-credentials sign-in, reading the key (enabled, in its validity window, RSA of
- * 2048 bits or more, permitted to wrap), and a wrap and unwrap round trip with the company's context.
+ * Runs every step that later use of the key needs, in order, and stops at the first failure. The steps
+ * are input checks, the app's client-credentials sign-in, and reading the key (enabled, in its validity
+ * window, RSA of 2048 bits or more, permitted to wrap). The last is a wrap and unwrap round trip with
+ * the company's context.
  * The key version is the pinned one when the configuration has it, else the key's current version.
+ * `inputChecks: false` leaves out the first step, for a configuration the registry factory parsed.
  */
 export async function runAzureConnectionTest(
   input: AzureKeyVaultConfig,
   settings: AzurePlatformSettings,
   context: WrapContext,
+  options: { inputChecks?: boolean } = {},
 ): Promise<AzureConnectionTestReport> {
   let config = input;
   let credential: ClientSecretCredential | undefined;
   let keyId: string | undefined;
 
-  const report = await runSteps([
+  const steps: StepDefinition[] = [
     {
       name: 'Input checks',
       run: async () => {
@@ -174,6 +177,8 @@ export async function runAzureConnectionTest(
         return `wrapKey and unwrapKey with ${AZURE_WRAP_ALGORITHM} succeeded with the company's context.`;
       },
     },
-  ]);
+  ];
+  // The registry factory already parsed the configuration when the test runs through a provider.
+  const report = await runSteps(options.inputChecks === false ? steps.slice(1) : steps);
   return report.error ? report : { ...report, keyId: keyId! };
 }

@@ -64,7 +64,9 @@ export function azureKeyVaultProviderFactory(
       .digest('hex');
     let provider = providers.get(cacheKey);
     if (!provider) {
-      provider = new AzureKeyVaultKeyProvider(config, settings);
+      provider = new AzureKeyVaultKeyProvider(config, settings, async (pinned) =>
+        sealAzureKeyVaultConfig(pinned, await platformProvider()),
+      );
       if (providers.size >= maxCachedProviders) providers.delete(providers.keys().next().value!);
       providers.set(cacheKey, provider);
     }

@@ -16,7 +16,13 @@ import {
   keyClient,
   operationOptions,
 } from './azure-clients.js';
-import { type AzureKeyVaultConfig, azureKeyId, azureKeyVaultOverview } from './azure-key-vault-config.js';
+import {
+  type AzureKeyVaultConfig,
+  azureKeyId,
+  azureKeyVaultOverview,
+  type StoredAzureKeyVaultConfig,
+} from './azure-key-vault-config.js';
+
 import { type AzureConnectionTestReport, runAzureConnectionTest } from './azure-key-vault-connection-test.js';
 import { type AzureAction, translateAzureError } from './azure-key-vault-errors.js';
 import {
@@ -26,6 +32,9 @@ import {
   companyKeyFromPayload,
   wrapPayload,
 } from './azure-key-wrap-format.js';
+
+/** Seals the client secret of a configuration for storage. */
+export type SealConfig = (config: AzureKeyVaultConfig) => Promise<StoredAzureKeyVaultConfig>;
 
 /**
  * The customer's RSA key in Azure Key Vault, reached as their app registration with client credentials.
@@ -42,9 +51,13 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
   /** The pinned version, or the current one once a test or the first wrap resolved it. */
   #keyVersion: string | undefined;
 
-  constructor(config: AzureKeyVaultConfig, settings: AzurePlatformSettings) {
+  readonly #sealConfig: SealConfig | undefined;
+
+  /** `sealConfig` seals the client secret for storage; the registry factory passes one built on the platform provider. */
+  constructor(config: AzureKeyVaultConfig, settings: AzurePlatformSettings, sealConfig?: SealConfig) {
     this.#config = config;
     this.#settings = settings;
+    this.#sealConfig = sealConfig;
     this.#credential = appCredential(settings, config);
     this.#keyVersion = config.keyVersion;
   }
@@ -68,6 +81,16 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
         'The Azure Key Vault key version is not known yet; run Test connection before Save.',
       );
     return { ...this.#config, keyVersion: this.#keyVersion };
+  }
+
+  /**
+   * Returns the configuration that Save stores: the key version pinned by the last passed test and the
+   * client secret sealed under the CyberSentriq-managed key, never in plain text.
+   */
+  async storedConfig(): Promise<StoredAzureKeyVaultConfig> {
+    if (!this.#sealConfig)
+      throw new Error('This Azure Key Vault provider was built without a way to seal its secret.');
+    return this.#sealConfig(this.pinnedConfig());
   }
 
   async wrapKey(plaintextKey: Buffer, context: WrapContext): Promise<WrappedKey> {
@@ -160,7 +183,9 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
 
   /** The step list of Test connection with the company's context; a pass pins the key version it used. */
   async runConnectionTest(context: WrapContext): Promise<AzureConnectionTestReport> {
-    const report = await runAzureConnectionTest(this.#config, this.#settings, context);
+    const report = await runAzureConnectionTest(this.#config, this.#settings, context, {
+      inputChecks: false,
+    });
     if (!report.error && report.keyId)
       this.#keyVersion = report.keyId.slice(report.keyId.lastIndexOf('/') + 1);
     return report;
