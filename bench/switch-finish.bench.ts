@@ -11,8 +11,7 @@
  * key in the local AWS sandbox, started as a process. After each round the company's keys and
  * provider are restored from a snapshot, so every round does the same work.
  *
- * Run: npx tsx bench/switch-finish.bench.ts [--rounds N] [--backup-sets N] [--tenant-index]
- * (--tenant-index adds an index on backup_sets (company_id, kind, tenant_id) that the migrations lack).
+ * Run: npx tsx bench/switch-finish.bench.ts [--rounds N] [--backup-sets N]
  * The database is in-memory PGlite, or a fresh database on the PostgreSQL server at
  * REDAPP_BENCH_DATABASE_URL when that is set (dropped afterwards).
  */
@@ -41,7 +40,6 @@ const { values: options } = parseArgs({
   options: {
     rounds: { type: 'string', default: '7' },
     'backup-sets': { type: 'string', default: '100000' },
-    'tenant-index': { type: 'boolean', default: false },
   },
 });
 const rounds = Number(options.rounds);
@@ -289,12 +287,6 @@ async function main(): Promise<void> {
       config: { roleArn, externalId, region: sandbox.config.aws.region, keyArn },
     };
 
-    if (options['tenant-index']) {
-      // An experiment, not in the migrations: lets the tenant check read tenants from the index.
-      await sql`create index backup_sets_company_tenant on backup_sets (company_id, kind, tenant_id)`.execute(
-        db,
-      );
-    }
     const partnerId = await insertPartner(db, 'Bench partner');
     const loadStart = performance.now();
     const small = await createBenchCompany(db, companyKeys, partnerId, smallSetCount);

@@ -99,7 +99,11 @@ async function serve(config: Config, demo: boolean): Promise<void> {
   // Process warnings (such as the AWS SDK's notice about future Node versions) go to the log, once each.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => logger.warn({ warning: warning.name }, warning.message));
-  const handle = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const handle = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onPoolError: (error) => logger.error({ err: error }, 'idle database connection failed'),
+  });
   logger.info({ database: handle.kind, dataDir: config.dataDir }, 'database opened');
   await migrateToLatest(handle.db, logger);
 

@@ -22,6 +22,8 @@ export interface OpenDatabaseOptions {
   dataDir?: string | undefined;
   /** Connection pool size for PostgreSQL. */
   poolSize?: number;
+  /** Called when an idle pooled connection fails (server restart, connection terminated). */
+  onPoolError?: (error: Error) => void;
 }
 
 // PostgreSQL returns bigint (int8) as text by default; our counts fit in a double.
@@ -31,6 +33,9 @@ pg.types.setTypeParser(20, (value) => Number.parseInt(value, 10));
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle connection that the server ends emits 'error' on the pool; without a listener Node
+    // treats it as an uncaught exception. The pool replaces the connection on the next checkout.
+    pool.on('error', (error) => options.onPoolError?.(error));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
