@@ -37,7 +37,7 @@ export interface Services {
   verification: VerificationService;
 }
 
-/** The CyberSentriq-managed provider's backend: the platform's KMS key when configured, else the local master key file. */
+/** Chooses the CyberSentriq-managed provider's backend: the platform's KMS key when configured, else the local master key file. */
 export function platformProviderConfig(config: Config): CybersentriqProviderConfig {
   if (config.platformKmsKeyArn) {
     return {
@@ -49,7 +49,7 @@ export function platformProviderConfig(config: Config): CybersentriqProviderConf
   return { backend: 'local-file', directory: path.join(config.dataDir, 'keys') };
 }
 
-/** How the server reaches AWS for customer keys: explicit sandbox keys or the default chain, and the endpoint. */
+/** Returns the AWS settings for customer keys: explicit sandbox keys or the default chain, and the endpoint. */
 export function awsPlatformSettings(config: Config): AwsPlatformSettings {
   return { credentials: config.platformAwsCredentials, endpoint: config.awsEndpoint };
 }

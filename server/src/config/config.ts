@@ -12,7 +12,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
-  /** Marks the session cookie Secure; on by default when the server is told it sits behind TLS. */
+  /** Marks the session cookie Secure; on by default when REDAPP_TRUST_PROXY says a TLS proxy is in front. */
   cookieSecure: boolean;
   /** Trust X-Forwarded-* headers from a reverse proxy (needed for client IPs and TLS detection). */
   trustProxy: boolean;
@@ -47,7 +47,7 @@ export interface Config {
   publicUrl: string | undefined;
   /** Path of the sandbox's sandbox.json when running against the local sandbox. */
   sandboxFile: string | undefined;
-  /** Where tenant verification signs admins in. */
+  /** Identity providers where tenant verification signs admins in. */
   identity: IdentityConfig;
   /** How the server reaches Microsoft Entra ID and Azure Key Vault for customer keys. */
   azure: AzureConfig;

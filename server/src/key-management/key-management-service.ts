@@ -264,7 +264,7 @@ function hasStoredConfig(provider: KeyProvider): provider is KeyProvider & HasSt
   return typeof (provider as Partial<HasStoredConfig>).storedConfig === 'function';
 }
 
-/** A provider configuration as the console may show it: without secrets, sealed or not. */
+/** Returns a provider configuration as the console may show it: without secrets, sealed or not. */
 export function displayConfig(config: Record<string, unknown>): Record<string, unknown> {
   const { clientSecret: _clientSecret, sealedClientSecret: _sealedClientSecret, ...rest } = config;
   return rest;
@@ -281,7 +281,7 @@ function toResponse(report: ConnectionTestReport): TestResponse {
 }
 
 function externalIdInUse(): AppError {
-  // Which company holds it is never said: reusing one would let a customer aim CyberSentriq at another's role.
+  // The message never names the company that uses it, because reusing one would let a customer aim CyberSentriq at another's role.
   return new AppError(
     'EXTERNAL_ID_IN_USE',
     'This External ID is already in use and cannot be used for this company.',

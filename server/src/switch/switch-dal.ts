@@ -35,7 +35,7 @@ function toSwitch(row: Selectable<ProviderSwitchesTable>): ProviderSwitch {
   };
 }
 
-/** The company's switch in progress (pending or finishing), if any. */
+/** Returns the company's switch in progress (pending or finishing), if any. */
 export async function findActiveSwitch(
   db: Kysely<Database>,
   companyId: string,
@@ -173,7 +173,7 @@ export async function startFinishingIfAllVerified(db: Kysely<Database>, switchId
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Whether every tenant of the switch's company is still verified; run under the company row lock. */
+/** Checks that every tenant of the switch's company is still verified. Run it under the company row lock. */
 export async function switchTenantsStillVerified(db: Kysely<Database>, switchId: string): Promise<boolean> {
   const row = await db
     .selectFrom('provider_switches')

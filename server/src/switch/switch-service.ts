@@ -424,7 +424,7 @@ class KeySetChanged extends Error {
   }
 }
 
-/** The parts of a provider configuration that may appear in the audit log (no External ID). */
+/** Returns the parts of a provider configuration that may appear in the audit log (no External ID, no secret). */
 export function publicConfig(config: Record<string, unknown>): Record<string, unknown> {
   const {
     externalId: _externalId,

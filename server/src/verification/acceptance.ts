@@ -6,9 +6,9 @@ export const privilegedRoleAdministrator = 'e8611ab8-c189-46e8-94e1-60213ab1f814
 
 export interface Decision {
   verified: boolean;
-  /** Why a sign-in was refused, in words shown next to the tenant. */
+  /** Reason for a rejected sign-in, in the words shown next to the tenant. */
   reason: string | null;
-  /** Who signed in, as the identity provider names them. */
+  /** Identity of the user who signed in, as the identity provider names them. */
   identity: string | null;
 }
 

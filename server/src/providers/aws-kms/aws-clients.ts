@@ -5,13 +5,13 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { AwsKmsConfig } from './aws-kms-config.js';
 
-/** How the platform reaches AWS: its own credentials, and an endpoint override for the sandbox. */
+/** Settings for the platform's AWS calls: its own credentials, and an endpoint override for the sandbox. */
 export interface AwsPlatformSettings {
   /** The platform's own credentials; the SDK's default provider chain when undefined. */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined;
   /** One endpoint for STS and KMS, for the local sandbox only; AWS's regional endpoints when unset. */
   endpoint?: string | undefined;
-  /** Milliseconds to open a connection and to wait for an answer. */
+  /** Milliseconds to open a connection and to wait for a response. */
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
   /** Attempts per call, the first included; the SDK backs off exponentially between them. */
@@ -31,7 +31,7 @@ function clientConfig(settings: AwsPlatformSettings, region: string) {
     requestHandler: new NodeHttpHandler({
       connectionTimeout: settings.connectTimeoutMs ?? 3_000,
       requestTimeout: settings.requestTimeoutMs ?? 10_000,
-      // Without it, the handler only warns when an answer is late and keeps waiting.
+      // Without it, the handler only warns when a response is late and keeps waiting.
       throwOnRequestTimeout: true,
     }),
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -65,7 +65,7 @@ export function assumedRoleKmsClient(
   return new KMSClient({ ...clientConfig(settings, config.region), credentials });
 }
 
-/** KMS client with fixed credentials, such as those of one AssumeRole answer during a connection test. */
+/** KMS client with fixed credentials, such as those of one AssumeRole response during a connection test. */
 export function staticKmsClient(
   settings: AwsPlatformSettings,
   region: string,

@@ -22,7 +22,7 @@ import { type AwsAction, translateAwsError } from './aws-kms-errors.js';
 
 /**
  * The session name of the deliberate AssumeRole with a wrong External ID. The customer's CloudTrail
- * records that denied attempt under this name, and docs/setup.md tells security teams to expect it.
+ * records that denied attempt under this name, and docs/setup.md asks security teams to expect it.
  */
 export const externalIdCheckSessionName = 'redapp-externalid-check';
 
@@ -83,7 +83,7 @@ export async function runAwsConnectionTest(
         );
         const credentials = response.Credentials;
         if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) {
-          throw new AppError('PROVIDER_UNREACHABLE', 'AWS STS AssumeRole answered without credentials.');
+          throw new AppError('PROVIDER_UNREACHABLE', 'AWS STS AssumeRole returned no credentials.');
         }
         kms = staticKmsClient(settings, config.region, {
           accessKeyId: credentials.AccessKeyId,

@@ -49,7 +49,7 @@ const networkCodes = new Set([
   'EHOSTUNREACH',
 ]);
 
-/** Whether the error is worth retrying: network failures, timeouts, throttling and 5xx answers. */
+/** Whether the error is worth retrying: network failures, timeouts, throttling and 5xx responses. */
 export function isTransientAwsError(error: unknown): boolean {
   const e = (error ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
@@ -64,7 +64,7 @@ export function isTransientAwsError(error: unknown): boolean {
 /**
  * Translates an SDK error from one AWS call into the catalogue: the one place where AWS's error names
  * and messages are read. The raw text goes into `cause` (logged with the request id), never into the
- * message a client sees.
+ * message returned to the client.
  */
 export function translateAwsError(error: unknown, action: AwsAction, config: AwsKmsConfig): AppError {
   const e = (error ?? {}) as SdkError;

@@ -52,7 +52,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
     );
     this.#checkKeyId(response.KeyId, 'kms:Encrypt');
     if (!response.CiphertextBlob?.length) {
-      throw new AppError('PROVIDER_UNREACHABLE', 'AWS KMS Encrypt answered without a ciphertext.');
+      throw new AppError('PROVIDER_UNREACHABLE', 'AWS KMS Encrypt returned no ciphertext.');
     }
     return {
       providerType: this.providerType,
@@ -123,7 +123,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
     return { providerKeyId: this.config.keyArn, durationMs: Date.now() - started };
   }
 
-  /** The step list of Test connection, with the company's encryption context. */
+  /** Runs Test connection step by step with the company's encryption context. */
   runConnectionTest(context: WrapContext): Promise<ConnectionTestReport> {
     return runAwsConnectionTest(this.config, this.#settings, context);
   }
@@ -136,7 +136,7 @@ export class AwsKmsKeyProvider implements KeyProvider {
     }
   }
 
-  /** Postcondition: the key id in the answer must equal the saved key ARN. */
+  /** Postcondition: the key id in the response must equal the saved key ARN. */
   #checkKeyId(keyId: string | undefined, action: AwsAction): void {
     if (keyId !== this.config.keyArn) {
       throw new AppError(
