@@ -121,7 +121,53 @@ export async function signInAtIdentityProvider(
   }
 }
 
+/**
+ * Clicks the tenant's Verify button on the Key Management page, signs in at the identity sandbox as
+ * `user` and waits for the console's verification notice.
+ */
+export async function verifyTenantInConsole(
+  session: BrowserSession,
+  page: Page,
+  baseUrl: string,
+  tenantId: string,
+  user: { username: string; password: string },
+): Promise<void> {
+  // The console's authorization request has prompt=consent only, so the identity sandbox would reuse
+  // the previous sign-in. Dropping every cookie but the console's signs out there.
+  await session.context.clearCookies({ name: /^(?!redapp_)/ });
+  await page
+    .locator(`[data-testid="tenant-row"][data-tenant-id="${tenantId}"]`)
+    .getByRole('button', { name: /^Verify / })
+    .click();
+  await signInAtIdentityProvider(page, baseUrl, user);
+  await page.getByTestId('verification-notice').waitFor();
+}
+
 /** Directory of the screenshots: docs/images, unless REDAPP_SCREENSHOT_DIR names another one. */
+/**
+ * Fills the four values the setup script printed into the open Manage KMS form, checks that Save stays
+ * disabled until a test passes, clicks Test connection and waits until every step has passed.
+ */
+export async function testAwsValuesInConsole(page: Page, values: SetupScriptValues): Promise<void> {
+  await page.getByLabel('Role ARN').fill(values.roleArn);
+  await page.getByLabel('External ID').fill(values.externalId);
+  await page.getByLabel('AWS Region').fill(values.region);
+  await page.getByLabel('Key ARN').fill(values.keyArn);
+  if (!(await page.getByRole('button', { name: 'Save' }).isDisabled())) {
+    throw new Error('Save is enabled before Test connection has passed.');
+  }
+
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.getByTestId('test-passed').waitFor({ timeout: 60_000 });
+  const statuses = await page
+    .getByTestId('manage-kms-result')
+    .locator('li[data-step-status]')
+    .evaluateAll((items) => items.map((item) => item.getAttribute('data-step-status')));
+  if (statuses.length <= 3 || statuses.some((status) => status !== 'passed')) {
+    throw new Error(`Test connection steps did not all pass: ${statuses.join(', ')}.`);
+  }
+}
+
 export const imagesDir = process.env.REDAPP_SCREENSHOT_DIR ?? path.join(repositoryRoot, 'docs', 'images');
 
 /** Saves a PNG of the visible 1280×900 viewport as <imagesDir>/<name>.png. */

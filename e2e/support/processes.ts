@@ -95,6 +95,15 @@ export interface SandboxJson {
     };
     adminEndpoint: string;
   };
+  /** The Azure Key Vault and Entra stand-in, served over HTTPS with the CA in caCertPath. */
+  azure: {
+    tenantId: string;
+    authorityHost: string;
+    vaultUrl: string;
+    caCertPath: string;
+    /** Base URL of the stand-in's admin API (keys, app registrations, role assignments). */
+    adminEndpoint: string;
+  };
 }
 
 /** Starts `npx redapp-sandbox` as a process, as a developer would. */

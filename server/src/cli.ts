@@ -8,12 +8,16 @@ import { deleteExpiredSessions } from './auth/sessions-dal.js';
 import { backupUsage, runBackupCommand } from './commands/backup-commands.js';
 import { type Config, loadConfig } from './config/config.js';
 import { type DatabaseHandle, migrateToLatest, openDatabase } from './db/database.js';
-import { type DemoCredentials, seedDemo } from './demo/demo-seed.js';
+import { type DemoCredentials, type DemoSeedDeps, seedDemo } from './demo/demo-seed.js';
 import { AppError } from './errors/app-error.js';
 import { openExport } from './export/export-file.js';
+import { awsKeyHealthProbe } from './key-health/aws-key-probe.js';
+import { azureKeyHealthProbe } from './key-health/azure-key-probe.js';
 import { KeyHealthChecker } from './key-health/key-health-checker.js';
+import type { KeyHealthProbes } from './key-health/key-health-probe.js';
 import { rotatePlatformKey } from './keys/platform-key-rotation.js';
 import { loggerOptions } from './logging/logger.js';
+import { azurePlatformSettings } from './providers/azure-key-vault/azure-clients.js';
 import { awsPlatformSettings, createServices, type Services } from './services.js';
 import { readPassword } from './users/read-password.js';
 import { addUser } from './users/users-service.js';
@@ -23,7 +27,8 @@ const usage = `Usage: redapp <command> [options]
 Commands:
   serve [--demo]        Start the server. --demo seeds the demo data when it is missing.
   migrate               Apply pending database migrations and exit.
-  seed --demo           Add the demo partner, companies, users and backup sets (idempotent).
+  seed --demo           Add the demo partners, companies, users and backup sets (idempotent). The
+                        company on Azure Key Vault needs REDAPP_SANDBOX_FILE.
   user add --email EMAIL --role ROLE (--company ID | --partner ID) [--name NAME] [--password-stdin]
                         Add a user. ROLE is partner_admin, company_admin or company_viewer.
                         The password is prompted for, or read from the first line of standard input
@@ -83,6 +88,27 @@ function printSandboxSetup(config: Config): void {
   );
 }
 
+function demoSeedDeps(config: Config, services: Services): DemoSeedDeps {
+  return {
+    companyKeys: services.companyKeys,
+    providers: services.providers,
+    sandboxFile: config.sandboxFile,
+  };
+}
+
+/** Builds the key health probes, one per provider type of customer keys. */
+function keyHealthProbes(config: Config, services: Services): KeyHealthProbes {
+  return new Map([
+    ['aws-kms', awsKeyHealthProbe(awsPlatformSettings(config))],
+    [
+      'azure-key-vault',
+      azureKeyHealthProbe(azurePlatformSettings(config.azure), () =>
+        services.providers.create('cybersentriq', {}),
+      ),
+    ],
+  ]);
+}
+
 function printDemoSignIn(url: string, credentials: DemoCredentials): void {
   const lines = credentials.users.map(
     (user) =>
@@ -108,8 +134,10 @@ async function serve(config: Config, demo: boolean): Promise<void> {
   await migrateToLatest(handle.db, logger);
 
   const services = createServices(config, handle.db, logger);
-  const seeded = demo ? await seedDemo(handle.db, config.dataDir, services.companyKeys) : undefined;
+  const seeded = demo ? await seedDemo(handle.db, config.dataDir, demoSeedDeps(config, services)) : undefined;
   if (seeded?.created) logger.info({ dataDir: config.dataDir }, 'demo data seeded');
+  if (seeded?.azureSkipped)
+    logger.info({ reason: seeded.azureSkipped }, 'demo company on Azure Key Vault not seeded');
 
   const { server } = await buildApp({
     config,
@@ -137,7 +165,7 @@ async function serve(config: Config, demo: boolean): Promise<void> {
   switchWorker.unref();
   const keyHealth = new KeyHealthChecker({
     db: handle.db,
-    settings: awsPlatformSettings(config),
+    probes: keyHealthProbes(config, services),
     intervalSeconds: config.keyHealthIntervalSeconds,
     logger,
   });
@@ -198,13 +226,17 @@ async function main(argv: string[]): Promise<void> {
     if (!values.demo) throw new UsageError('seed needs --demo (the only data set there is).');
     let result!: Awaited<ReturnType<typeof seedDemo>>;
     await withServices(config, async (services, handle) => {
-      result = await seedDemo(handle.db, config.dataDir, services.companyKeys);
+      result = await seedDemo(handle.db, config.dataDir, demoSeedDeps(config, services));
     });
     process.stdout.write(
       result.created
         ? `Demo data added; sign-in details are in ${config.dataDir}/demo-credentials.json.\n`
         : 'Demo data was already present; nothing changed.\n',
     );
+    if (result.azureSkipped)
+      process.stdout.write(
+        `The demo company on Azure Key Vault was left out: ${result.azureSkipped}; set REDAPP_SANDBOX_FILE to add it.\n`,
+      );
     return;
   }
 

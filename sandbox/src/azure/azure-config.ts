@@ -1,4 +1,4 @@
-import { type AzureStore, SEEDED_KEY_NAME } from './azure-state.js';
+import { type AzureStore, type KeyRecord, SEEDED_KEY_NAME } from './azure-state.js';
 import { ENTRA_PATH } from './entra-token-endpoint.js';
 
 /** The `azure` section of sandbox.json. */
@@ -16,6 +16,14 @@ export interface AzureSandboxConfig {
   app: { clientId: string; clientSecret: string; displayName: string };
   /** The seeded RSA 2048 key, at its current version. */
   key: { name: string; keyId: string };
+  /**
+   * The customer of the RedApp demo company already on Azure Key Vault: its own app registration with the
+   * Key Vault Crypto Service Encryption User role on its own RSA 2048 key, created once per state directory.
+   */
+  demo: {
+    app: { clientId: string; clientSecret: string; displayName: string };
+    key: { name: string; keyId: string };
+  };
   /** Base URL of the admin API (plain HTTP on the sandbox's main port). */
   adminEndpoint: string;
 }
@@ -29,8 +37,10 @@ export function buildAzureConfig(
   baseUrl: string,
 ): AzureSandboxConfig {
   const app = store.state.apps[0]!;
-  const key = store.findKey(SEEDED_KEY_NAME);
-  const version = key?.versions.at(-1)?.version ?? '';
+  const currentKeyId = (key: KeyRecord | undefined, name: string) =>
+    `${origin}/keys/${name}/${key?.versions.at(-1)?.version ?? ''}`;
+  const demo = store.state.demo!;
+  const demoApp = store.findApp(demo.clientId)!;
   return {
     tenantId: store.state.tenantId,
     authorityHost: `${origin}${ENTRA_PATH}`,
@@ -38,7 +48,15 @@ export function buildAzureConfig(
     vaultName: store.state.vaultName,
     caCertPath,
     app: { clientId: app.clientId, clientSecret: app.clientSecret, displayName: app.displayName },
-    key: { name: SEEDED_KEY_NAME, keyId: `${origin}/keys/${SEEDED_KEY_NAME}/${version}` },
+    key: { name: SEEDED_KEY_NAME, keyId: currentKeyId(store.findKey(SEEDED_KEY_NAME), SEEDED_KEY_NAME) },
+    demo: {
+      app: {
+        clientId: demoApp.clientId,
+        clientSecret: demoApp.clientSecret,
+        displayName: demoApp.displayName,
+      },
+      key: { name: demo.keyName, keyId: currentKeyId(store.findKey(demo.keyName), demo.keyName) },
+    },
     adminEndpoint: `${baseUrl}${AZURE_ADMIN_PATH}`,
   };
 }

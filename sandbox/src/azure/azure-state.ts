@@ -82,6 +82,8 @@ export interface AzureState {
   apps: AppRegistration[];
   keys: KeyRecord[];
   roleAssignments: RoleAssignment[];
+  /** The app registration and key of the RedApp demo company that starts on Azure Key Vault. */
+  demo?: { clientId: string; keyName: string };
 }
 
 /** A request the admin API rejects, with the HTTP status to send. */
@@ -104,6 +106,8 @@ export interface CreateKeyInput {
 }
 
 export const SEEDED_KEY_NAME = 'cybersentriq-company-key';
+/** The key of the RedApp demo company on Azure Key Vault, apart from the seeded key that tests may change. */
+export const DEMO_KEY_NAME = 'woodgrove-company-key';
 const keyNamePattern = /^[0-9A-Za-z-]{1,127}$/;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
@@ -167,7 +171,10 @@ export class AzureStore {
       const state = JSON.parse(text) as AzureState;
       if (state.formatVersion !== 1)
         throw new Error(`unsupported Azure state format ${String(state.formatVersion)} in ${stateDir}`);
-      return new AzureStore(state, stateDir);
+      const store = new AzureStore(state, stateDir);
+      // A state saved before the demo customer existed gets it on its next start.
+      store.#ensureDemoCustomer();
+      return store;
     }
 
     const store = new AzureStore(
@@ -190,7 +197,26 @@ export class AzureStore {
       keyName: SEEDED_KEY_NAME,
       role: 'Key Vault Crypto Service Encryption User',
     });
+    store.#ensureDemoCustomer();
     return store;
+  }
+
+  /**
+   * Creates the demo customer's app registration, RSA key and role assignment once. A state that has
+   * them keeps them as they are, so a key disabled or an assignment removed through the admin API stays
+   * that way across restarts.
+   */
+  #ensureDemoCustomer(): void {
+    if (this.state.demo) return;
+    const app = this.addApp('Woodgrove Bank key access');
+    if (!this.findKey(DEMO_KEY_NAME)) this.createKey({ name: DEMO_KEY_NAME, kty: 'RSA', keySize: 2048 });
+    this.assignRole({
+      clientId: app.clientId,
+      keyName: DEMO_KEY_NAME,
+      role: 'Key Vault Crypto Service Encryption User',
+    });
+    this.state.demo = { clientId: app.clientId, keyName: DEMO_KEY_NAME };
+    this.save();
   }
 
   save(): void {

@@ -23,6 +23,7 @@ const SEEDED_ENTRA_TENANTS: Array<{ tenantId: string; domain: string }> = [
   { tenantId: '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a02', domain: 'research.contoso.example' },
   { tenantId: '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a03', domain: 'fabrikam.example' },
   { tenantId: '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a04', domain: 'tailspin.example' },
+  { tenantId: '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a05', domain: 'woodgrove.example' },
 ];
 const SEEDED_GOOGLE_ACCOUNTS: Array<{ customerId: string; domain: string }> = [
   { customerId: 'C03az79cb', domain: 'contoso-mail.example' },
@@ -75,7 +76,12 @@ export class IdentityStore {
       if (state.formatVersion !== 1) {
         throw new Error(`unsupported identity state format ${String(state.formatVersion)} in ${stateDir}`);
       }
-      return new IdentityStore(state, stateDir);
+      const store = new IdentityStore(state, stateDir);
+      // A state saved before a tenant joined the seed list gets that tenant on its next start.
+      for (const tenant of SEEDED_ENTRA_TENANTS) {
+        if (!store.findEntraTenant(tenant.tenantId)) store.addEntraTenant(tenant.tenantId, tenant.domain);
+      }
+      return store;
     }
 
     const store = new IdentityStore(seedState(), stateDir);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CryptographyClient, KeyClient } from '@azure/keyvault-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AzureSandbox, httpsJson, sandboxCredential, startAzureSandbox } from './azure-fixture.js';
@@ -18,10 +19,11 @@ function cryptoClient(
   keyId: string,
   clientId = sandbox.azure.app.clientId,
   secret = sandbox.azure.app.clientSecret,
+  target: AzureSandbox = sandbox,
 ) {
-  return new CryptographyClient(keyId, sandboxCredential(sandbox.azure, sandbox.ca, clientId, secret), {
+  return new CryptographyClient(keyId, sandboxCredential(target.azure, target.ca, clientId, secret), {
     disableChallengeResourceVerification: true,
-    tlsOptions: { ca: sandbox.ca },
+    tlsOptions: { ca: target.ca },
     retryOptions: { maxRetries: 0 },
   });
 }
@@ -67,6 +69,25 @@ describe('azure stand-in', () => {
       new RegExp(`^${azure.vaultUrl}/keys/cybersentriq-company-key/[0-9a-f]{32}$`),
     );
     expect(existsSync(azure.caCertPath)).toBe(true);
+  });
+
+  it('demo app wraps with the demo key only', async () => {
+    const { demo, key } = sandbox.azure;
+    expect(demo.key.keyId).toMatch(
+      new RegExp(`^${sandbox.azure.vaultUrl}/keys/woodgrove-company-key/[0-9a-f]{32}$`),
+    );
+    expect(demo.app.clientId).not.toBe(sandbox.azure.app.clientId);
+
+    const plaintext = randomBytes(32);
+    const demoClient = cryptoClient(demo.key.keyId, demo.app.clientId, demo.app.clientSecret);
+    const wrapped = await demoClient.wrapKey('RSA-OAEP-256', plaintext);
+    expect(Buffer.from((await demoClient.unwrapKey('RSA-OAEP-256', wrapped.result)).result)).toEqual(
+      plaintext,
+    );
+
+    // Negative control: the demo app has no role on the seeded key that tests change.
+    const seededKey = cryptoClient(key.keyId, demo.app.clientId, demo.app.clientSecret);
+    await expect(seededKey.wrapKey('RSA-OAEP-256', plaintext)).rejects.toThrow(/wrap/);
   });
 
   it('https rejects clients without the sandbox CA', async () => {
@@ -271,6 +292,62 @@ describe('azure stand-in restart', () => {
       expect(second.azure.tenantId).toBe(before.tenantId);
       expect(second.azure.key.keyId).toBe(before.key.keyId);
       expect(second.azure.app.clientSecret).toBe(before.app.clientSecret);
+      expect(second.azure.demo).toEqual(before.demo);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('restart adds a missing demo customer', async () => {
+    const first = await startAzureSandbox();
+    const seededApp = first.azure.app;
+    await first.stop({ keepState: true });
+    // A state saved before the demo customer existed.
+    const statePath = join(first.stateDir, 'azure-state.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    delete state.demo;
+    state.apps = state.apps.filter((app: { clientId: string }) => app.clientId === seededApp.clientId);
+    state.keys = state.keys.filter((key: { name: string }) => key.name !== 'woodgrove-company-key');
+    state.roleAssignments = state.roleAssignments.filter(
+      (assignment: { clientId: string }) => assignment.clientId === seededApp.clientId,
+    );
+    writeFileSync(statePath, JSON.stringify(state));
+
+    const second = await startAzureSandbox(first.stateDir);
+    try {
+      expect(second.azure.app).toEqual(seededApp);
+      expect(second.azure.demo.key.keyId).toMatch(/\/keys\/woodgrove-company-key\/[0-9a-f]{32}$/);
+      const demoClient = cryptoClient(
+        second.azure.demo.key.keyId,
+        second.azure.demo.app.clientId,
+        second.azure.demo.app.clientSecret,
+        second,
+      );
+      await expect(demoClient.wrapKey('RSA-OAEP-256', randomBytes(32))).resolves.toBeDefined();
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('restart keeps a removed demo assignment removed', async () => {
+    const first = await startAzureSandbox();
+    const { demo } = first.azure;
+    const listed = await first.admin('GET', '/role-assignments');
+    const assignment = (listed.body as Array<{ id: string; clientId: string }>).find(
+      (candidate) => candidate.clientId === demo.app.clientId,
+    );
+    expect(assignment).toBeDefined();
+    await first.admin('DELETE', `/role-assignments/${assignment!.id}`);
+    await first.stop({ keepState: true });
+
+    const second = await startAzureSandbox(first.stateDir);
+    try {
+      const after = await second.admin('GET', '/role-assignments');
+      const demoAssignments = (after.body as Array<{ clientId: string }>).filter(
+        (candidate) => candidate.clientId === demo.app.clientId,
+      );
+      expect(demoAssignments).toEqual([]);
+      expect(second.azure.demo).toEqual(demo);
     } finally {
       await second.stop();
     }

@@ -49,6 +49,7 @@ describe('sandbox.json identity section', () => {
       ['6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a02', 'research.contoso.example'],
       ['6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a03', 'fabrikam.example'],
       ['6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a04', 'tailspin.example'],
+      ['6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a05', 'woodgrove.example'],
     ]);
     for (const tenant of identity.entra.tenants) {
       expect(

@@ -6,9 +6,14 @@ import { hashPassword } from '../auth/passwords.js';
 import { insertBackupSet } from '../backup-sets/backup-sets-dal.js';
 import { insertCompany, insertPartner } from '../companies/companies-dal.js';
 import type { BackupSetKind, Database, Role } from '../db/schema.js';
+import type { ProviderRegistry } from '../providers/provider-registry.js';
 import { insertUser } from '../users/users-dal.js';
+import { seedAzureDemo } from './demo-azure-seed.js';
 
-/** Fixed ids, so the docs, the demo script and the identity sandbox can name the demo tenants. */
+/**
+ * Fixed ids, so the docs, the demo script and the identity sandbox can name the demo tenants. The demo
+ * company on Azure Key Vault has its ids in `azureDemo` (demo-azure-seed.ts).
+ */
 export const demoIds = {
   partner: '0b5c8f8e-2f4a-4d0e-9a51-6c1f3a000001',
   contoso: '0b5c8f8e-2f4a-4d0e-9a51-6c1f3a000101',
@@ -64,12 +69,48 @@ export function demoCredentialsPath(dataDir: string): string {
   return path.join(dataDir, 'demo-credentials.json');
 }
 
+/** Writes the credentials file through a temporary file and a rename, mode 0600. */
+function writeCredentials(dataDir: string, credentials: DemoCredentials): void {
+  const credentialsPath = demoCredentialsPath(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const temporary = `${credentialsPath}.tmp`;
+  fs.writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  fs.renameSync(temporary, credentialsPath);
+}
+
+export interface DemoSeedDeps {
+  companyKeys: { ensureCompanyKey(companyId: string): Promise<number> };
+  providers: ProviderRegistry;
+  /** The sandbox's sandbox.json; without it the demo company on Azure Key Vault is left out. */
+  sandboxFile: string | undefined;
+}
+
 /**
- * Seeds the demo partner, companies, users and backup sets unless they exist. The users' passwords
- * are random per installation and written to DATA_DIR/demo-credentials.json (mode 0600), so a
- * demo left running never has a guessable password. Returns the credentials either way.
+ * Seeds the demo partner, companies, users and backup sets unless they exist, and the demo company on
+ * Azure Key Vault when the server runs against the sandbox. The users' passwords are random per
+ * installation and written to DATA_DIR/demo-credentials.json (mode 0600), so a demo left running never
+ * has a guessable password. Returns the credentials either way, and why the Azure company was left
+ * out when it was.
  */
 export async function seedDemo(
+  db: Kysely<Database>,
+  dataDir: string,
+  deps: DemoSeedDeps,
+): Promise<{ created: boolean; credentials: DemoCredentials; azureSkipped?: string }> {
+  const base = await seedBaseDemo(db, dataDir, deps.companyKeys);
+  const azure = await seedAzureDemo(db, demoIds.partner, deps.sandboxFile, base.credentials, {
+    ...deps,
+    writeCredentials: (credentials) => writeCredentials(dataDir, credentials),
+  });
+  return {
+    created: base.created || azure.created,
+    credentials: azure.credentials,
+    ...('skipped' in azure ? { azureSkipped: azure.skipped } : {}),
+  };
+}
+
+/** Seeds everything but the demo company on Azure Key Vault, unless it exists. */
+async function seedBaseDemo(
   db: Kysely<Database>,
   dataDir: string,
   companyKeys: { ensureCompanyKey(companyId: string): Promise<number> },
@@ -100,10 +141,7 @@ export async function seedDemo(
 
   // The credentials are written before the data, so committed demo users always have their passwords on disk.
   const credentials: DemoCredentials = { users };
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const temporary = `${credentialsPath}.tmp`;
-  fs.writeFileSync(temporary, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  fs.renameSync(temporary, credentialsPath);
+  writeCredentials(dataDir, credentials);
 
   await db.transaction().execute(async (trx) => {
     await insertPartner(trx, 'Northwind MSP', demoIds.partner);

@@ -13,9 +13,10 @@ import {
   platformStsClient,
   staticKmsClient,
 } from '../providers/aws-kms/aws-clients.js';
-import type { AwsKmsConfig } from '../providers/aws-kms/aws-kms-config.js';
+import { type AwsKmsConfig, parseAwsKmsConfig } from '../providers/aws-kms/aws-kms-config.js';
 import { checkKeyUsable } from '../providers/aws-kms/aws-kms-connection-test.js';
 import { type AwsAction, translateAwsError } from '../providers/aws-kms/aws-kms-errors.js';
+import { failedObservation, type KeyHealthProbe } from './key-health-probe.js';
 import type { KeyHealthObservation } from './key-health-types.js';
 
 /** The session name of the check's AssumeRole, as the customer's CloudTrail records it. */
@@ -210,29 +211,31 @@ function assumedRolePrefix(roleArn: string): string {
 }
 
 function observationOfError(error: unknown): KeyHealthObservation {
-  if (!(error instanceof AppError)) {
-    return {
-      state: 'unreachable',
-      message: 'The key health check failed unexpectedly; it runs again at the next interval.',
-      deletionDate: null,
-      unknownGrants: undefined,
-      error,
-    };
-  }
-
-  const base = { message: error.message, code: error.code, unknownGrants: undefined, error };
-  switch (error.code) {
-    case 'KEY_DISABLED':
-      return { ...base, state: 'key_disabled', deletionDate: null };
-    case 'KEY_PENDING_DELETION': {
-      const date = error.details?.deletionDate;
-      return { ...base, state: 'key_pending_deletion', deletionDate: date ? new Date(String(date)) : null };
+  return failedObservation(error, (appError) => {
+    switch (appError.code) {
+      case 'KEY_DISABLED':
+        return { state: 'key_disabled', deletionDate: null };
+      case 'KEY_PENDING_DELETION': {
+        const date = appError.details?.deletionDate;
+        return { state: 'key_pending_deletion', deletionDate: date ? new Date(String(date)) : null };
+      }
+      case 'PROVIDER_UNREACHABLE':
+        return { state: 'unreachable', deletionDate: null };
+      default:
+        // A denied AssumeRole, a missing permission, a key policy deny, a deleted key or rejected platform
+        // credentials: CyberSentriq cannot use the key until someone changes AWS.
+        return { state: 'access_denied', deletionDate: null };
     }
-    case 'PROVIDER_UNREACHABLE':
-      return { ...base, state: 'unreachable', deletionDate: null };
-    default:
-      // A denied AssumeRole, a missing permission, a key policy deny, a deleted key or rejected platform
-      // credentials: CyberSentriq cannot use the key until someone changes AWS.
-      return { ...base, state: 'access_denied', deletionDate: null };
-  }
+  });
+}
+
+/** The key health probe of companies on AWS KMS, with the platform's own AWS credentials. */
+export function awsKeyHealthProbe(settings: AwsPlatformSettings): KeyHealthProbe {
+  return {
+    async probe({ companyId, providerConfig, storedCiphertext }) {
+      const config = parseAwsKmsConfig(providerConfig);
+      const observation = await probeAwsKey(config, settings, companyId, storedCiphertext);
+      return { providerKeyId: config.keyArn, observation };
+    },
+  };
 }

@@ -1,16 +1,20 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
-import type { AwsPlatformSettings } from '../providers/aws-kms/aws-clients.js';
-import { parseAwsKmsConfig } from '../providers/aws-kms/aws-kms-config.js';
-import { probeAwsKey } from './aws-key-probe.js';
-import { claimCompany, findCheckTarget, listDueCompanies, recordObservation } from './key-health-dal.js';
+import {
+  claimCompany,
+  findCheckTarget,
+  listDueCompanies,
+  type RecordOutcome,
+  recordObservation,
+} from './key-health-dal.js';
+import type { KeyHealthProbes } from './key-health-probe.js';
 import type { KeyHealthObservation } from './key-health-types.js';
 
 export interface KeyHealthCheckerDeps {
   db: Kysely<Database>;
-  /** The platform's own AWS credentials and, for the sandbox, the endpoint. */
-  settings: AwsPlatformSettings;
+  /** One probe per checked provider type, such as AWS KMS and Azure Key Vault. */
+  probes: KeyHealthProbes;
   /** Seconds between two checks of one company. */
   intervalSeconds: number;
   logger: Logger;
@@ -22,7 +26,8 @@ export interface KeyHealthCheckerDeps {
 const maxCompaniesPerPass = 500;
 
 /**
- * The periodic key health check of every company on AWS KMS. Any number of replicas may run it: each
+ * The periodic key health check of every company on a provider type that has a probe (the customer
+ * keys: AWS KMS and Azure Key Vault). Any number of replicas may run it: each
  * company is claimed per interval by a conditional write on key_health.next_check_at, so one replica
  * checks it. The state is stored on every check, with an audit event only when it changes.
  */
@@ -40,7 +45,7 @@ export class KeyHealthChecker {
 
   /** Runs one pass: checks every due company this replica can claim. Returns how many it checked. */
   async checkDue(): Promise<number> {
-    const due = await listDueCompanies(this.#deps.db, maxCompaniesPerPass);
+    const due = await listDueCompanies(this.#deps.db, [...this.#deps.probes.keys()], maxCompaniesPerPass);
     let checked = 0;
     const queue = [...due];
     const worker = async () => {
@@ -90,25 +95,30 @@ export class KeyHealthChecker {
   }
 
   async #checkClaimed(companyId: string): Promise<boolean> {
-    const { db, settings, intervalSeconds, logger } = this.#deps;
+    const { db, probes, intervalSeconds, logger } = this.#deps;
     try {
       if (!(await claimCompany(db, companyId, intervalSeconds))) return false;
       const target = await findCheckTarget(db, companyId);
-      if (!target) return false;
+      const probe = target && probes.get(target.provider_type);
+      if (!target || !probe) return false;
 
-      const config = parseAwsKmsConfig(target.provider_config);
       // PGlite returns bytea as Uint8Array, node-postgres as Buffer.
       const stored = target.health_ciphertext ? Buffer.from(target.health_ciphertext) : null;
-      const observation = await probeAwsKey(config, settings, companyId, stored);
+      const { providerKeyId, observation } = await probe.probe({
+        companyId,
+        providerConfig: target.provider_config,
+        storedCiphertext: stored,
+      });
       const outcome = await recordObservation(db, {
         companyId,
+        providerType: target.provider_type,
         providerSince: new Date(target.provider_since),
-        keyArn: config.keyArn,
+        providerKeyId,
         storedCiphertext: stored,
         observation,
         intervalSeconds,
       });
-      this.#log(companyId, observation, outcome.previousState, outcome.changed, outcome.recorded);
+      this.#log(companyId, target.provider_type, observation, outcome);
       return true;
     } catch (error) {
       logger.error({ err: error, companyId }, 'key health check failed');
@@ -118,14 +128,14 @@ export class KeyHealthChecker {
 
   #log(
     companyId: string,
+    providerType: string,
     observation: KeyHealthObservation,
-    previousState: string | undefined,
-    changed: boolean,
-    recorded: boolean,
+    { previousState, changed, recorded }: RecordOutcome,
   ): void {
     const { logger } = this.#deps;
     const fields = {
       companyId,
+      providerType,
       state: observation.state,
       previousState,
       code: observation.code,

@@ -3,21 +3,23 @@ import { appendAuditEvent, systemActor } from '../audit/audit-log.js';
 import type { Database } from '../db/schema.js';
 import type { KeyHealthObservation, KeyHealthState, KeyHealthView } from './key-health-types.js';
 
-/** The provider type whose keys the check covers. */
-const checkedProviderType = 'aws-kms';
-
 /** `now()` plus a number of seconds, on the database clock that every replica shares. */
 function secondsFromNow(seconds: number) {
   return sql<Date>`now() + ${seconds}::double precision * interval '1 second'`;
 }
 
-/** Companies on AWS KMS that were never checked or whose next check is due. */
-export async function listDueCompanies(db: Kysely<Database>, limit: number): Promise<string[]> {
+/** Companies on one of `providerTypes` that were never checked or whose next check is due. */
+export async function listDueCompanies(
+  db: Kysely<Database>,
+  providerTypes: string[],
+  limit: number,
+): Promise<string[]> {
+  if (providerTypes.length === 0) return [];
   const rows = await db
     .selectFrom('companies')
     .leftJoin('key_health', 'key_health.company_id', 'companies.id')
     .select('companies.id')
-    .where('companies.provider_type', '=', checkedProviderType)
+    .where('companies.provider_type', 'in', providerTypes)
     .where((eb) =>
       eb.or([
         eb('key_health.company_id', 'is', null),
@@ -82,15 +84,18 @@ export interface RecordOutcome {
 
 /**
  * Stores a check's result, and an audit event when the state changed, in one transaction. Nothing
- * is stored when the company left AWS KMS or switched keys while the check ran (provider_since
- * moved), because the result then describes a key the company no longer uses.
+ * is stored when the company left the checked provider or switched keys while the check ran
+ * (provider_since moved), because the result then describes a key the company no longer uses.
  */
 export async function recordObservation(
   db: Kysely<Database>,
   input: {
     companyId: string;
+    /** The provider type the check ran for. */
+    providerType: string;
     providerSince: Date;
-    keyArn: string;
+    /** The provider key the check used, for the audit event. */
+    providerKeyId: string;
     /** The test ciphertext the check read, which a created one may replace. */
     storedCiphertext: Buffer | null;
     observation: KeyHealthObservation;
@@ -106,7 +111,7 @@ export async function recordObservation(
       .forUpdate()
       .executeTakeFirst();
     if (
-      company?.provider_type !== checkedProviderType ||
+      company?.provider_type !== input.providerType ||
       new Date(company.provider_since).getTime() !== input.providerSince.getTime()
     ) {
       return { recorded: false, previousState: undefined, changed: false };
@@ -157,7 +162,8 @@ export async function recordObservation(
         details: {
           previousState: previousState ?? null,
           state: observation.state,
-          keyArn: input.keyArn,
+          providerType: input.providerType,
+          providerKeyId: input.providerKeyId,
           ...(observation.code ? { code: observation.code } : {}),
           ...(observation.deletionDate ? { deletionDate: observation.deletionDate.toISOString() } : {}),
           unknownGrants: values.unknown_grants,

@@ -16,11 +16,14 @@ const keyHealthSchema = {
     changedAt: { type: 'string', format: 'date-time', description: 'When the state last changed.' },
     nextCheckAt: { type: 'string', format: 'date-time' },
     deletionDate: { type: 'string', format: 'date-time', description: 'Set for key_pending_deletion.' },
-    unknownGrants: { type: 'integer', description: 'Grants on the key to other principals than the role.' },
+    unknownGrants: {
+      type: 'integer',
+      description: 'Grants on an AWS KMS key to other principals than the role; 0 on Azure Key Vault.',
+    },
   },
 } as const;
 
-/** Registers the route that returns the last key health check of a company on AWS KMS (null before the first). */
+/** Registers the route that returns the last key health check of a company on a customer key (null before the first). */
 export function registerKeyHealthRoutes(app: FastifyInstance, db: Kysely<Database>): void {
   app.get(
     '/api/companies/:companyId/key-health',
@@ -28,7 +31,7 @@ export function registerKeyHealthRoutes(app: FastifyInstance, db: Kysely<Databas
       config: { access: { scope: 'company', action: 'read' } },
       schema: {
         tags: ['key management'],
-        summary: 'Result of the last periodic check of the company key on AWS KMS',
+        summary: 'Result of the last periodic check of the customer key (AWS KMS or Azure Key Vault)',
         params: companyParams(),
         response: {
           200: {

@@ -1,7 +1,7 @@
 /**
- * The states of a company's AWS KMS key as the periodic key health check records it. `unknown` is the
- * placeholder a replica writes when it claims a company for its first check; every finished check
- * replaces it with one of the other states.
+ * The states of a company's customer key (AWS KMS or Azure Key Vault) as the periodic key health
+ * check records it. `unknown` is the placeholder a replica writes when it claims a company for its
+ * first check; every finished check replaces it with one of the other states.
  */
 export const keyHealthStates = [
   'unknown',
@@ -16,13 +16,16 @@ export type KeyHealthState = (typeof keyHealthStates)[number];
 /** The result of one check. */
 export interface KeyHealthObservation {
   state: Exclude<KeyHealthState, 'unknown'>;
-  /** The catalogue message of the failure, or a summary of what passed; never raw AWS text. */
+  /** The catalogue message of the failure, or a summary of what passed; never raw provider text. */
   message: string;
   /** Catalogue code of the failure, for logs; undefined when the state is `ok`. */
   code?: string;
   /** Set when the state is `key_pending_deletion`. */
   deletionDate: Date | null;
-  /** Grants on the key whose grantee is not the role; undefined when ListGrants was not reached. */
+  /**
+   * Grants on the key whose grantee is not the role; undefined when ListGrants was not reached, and
+   * always for Azure Key Vault, whose keys have no grants.
+   */
   unknownGrants: number | undefined;
   /** A test ciphertext this check made because the stored one was missing or from another key. */
   createdCiphertext?: Buffer;

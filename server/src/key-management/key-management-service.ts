@@ -190,7 +190,7 @@ export class KeyManagementService {
             .executeTakeFirstOrThrow();
           if (
             company.provider_type === request.providerType &&
-            sameConfig(company.provider_config, request.config)
+            (await isUnchanged(provider, company.provider_config, request.config))
           ) {
             throw new AppError(
               'CONFLICT',
@@ -262,6 +262,28 @@ interface HasStoredConfig {
 
 function hasStoredConfig(provider: KeyProvider): provider is KeyProvider & HasStoredConfig {
   return typeof (provider as Partial<HasStoredConfig>).storedConfig === 'function';
+}
+
+/**
+ * A provider that compares itself with a saved configuration, because the saved form differs from what
+ * the admin typed (a sealed secret that never compares equal as stored, a pinned key version).
+ */
+interface HasConfigComparison {
+  matchesStoredConfig(stored: Record<string, unknown>): Promise<boolean>;
+}
+
+function hasConfigComparison(provider: KeyProvider): provider is KeyProvider & HasConfigComparison {
+  return typeof (provider as Partial<HasConfigComparison>).matchesStoredConfig === 'function';
+}
+
+/** Whether the requested configuration is the one the company's keys are already protected by. */
+async function isUnchanged(
+  provider: KeyProvider,
+  stored: Record<string, unknown>,
+  requested: Record<string, unknown>,
+): Promise<boolean> {
+  if (hasConfigComparison(provider)) return provider.matchesStoredConfig(stored);
+  return sameConfig(stored, requested);
 }
 
 /** Returns a provider configuration as the console may show it: without secrets, sealed or not. */

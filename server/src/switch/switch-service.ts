@@ -7,6 +7,7 @@ import { generateKey } from '../keys/aes-gcm.js';
 import { insertWrappedCompanyKey, listWrappedCompanyKeys } from '../keys/company-keys-dal.js';
 import type { CompanyKeyCache } from '../keys/key-cache.js';
 import { holdsLease, withCompanyLease } from '../leases/company-lease.js';
+import { providerLabel } from '../providers/provider-labels.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 import type { WrappedKey } from '../providers/provider-types.js';
 import { rewrapKey } from '../providers/rewrap.js';
@@ -107,8 +108,13 @@ export class SwitchService {
         actor,
         action: 'switch.saved',
         outcome: 'success',
-        summary: `Save: switch to ${target.type} pending tenant verification`,
-        details: { switchId, targetType: target.type, ...publicConfig(target.config) },
+        summary: `Save: switch from ${providerLabel(company.provider_type)} to ${providerLabel(target.type)} pending tenant verification`,
+        details: {
+          switchId,
+          sourceType: company.provider_type,
+          targetType: target.type,
+          ...publicConfig(target.config),
+        },
       });
     });
 
@@ -317,8 +323,16 @@ export class SwitchService {
         actor: systemActor('switch-finisher'),
         action: 'switch.finished',
         outcome: 'success',
-        summary: `Switched to ${sw.targetType}; ${rewrapped.length} company key version(s) re-wrapped and version ${newVersion} added`,
-        details: { switchId: sw.id, targetType: sw.targetType, rewrapped: rewrapped.length, newVersion },
+        summary:
+          `Switched from ${providerLabel(sw.sourceType)} to ${providerLabel(sw.targetType)}; ` +
+          `${rewrapped.length} company key version(s) re-wrapped and version ${newVersion} added`,
+        details: {
+          switchId: sw.id,
+          sourceType: sw.sourceType,
+          targetType: sw.targetType,
+          rewrapped: rewrapped.length,
+          newVersion,
+        },
       });
     });
     crashPoint('after-commit');

@@ -184,4 +184,48 @@ describe('switch through Azure Key Vault', () => {
     expect(overview.json().switch.target.config).not.toHaveProperty('sealedClientSecret');
     expect(overview.body).not.toContain(config.clientSecret);
   });
+
+  it('Save of the unchanged configuration is refused', async () => {
+    const company = await createCompany(world, 1);
+    const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+    const base = `/api/companies/${company.companyId}/key-management`;
+    const save = (payloadConfig: Record<string, unknown>) =>
+      world.fixture.app.inject({
+        method: 'POST',
+        url: `${base}/save`,
+        headers: authHeaders(world.admin),
+        payload: { providerType: 'azure-key-vault', config: payloadConfig },
+      });
+    const switchCount = async () =>
+      (
+        await world.fixture.database.db
+          .selectFrom('provider_switches')
+          .select('id')
+          .where('company_id', '=', company.companyId)
+          .execute()
+      ).length;
+
+    const first = await save(config);
+    expect(first.json().ok).toBe(true);
+    await markVerified(world, company.companyId, first.json().switch.id, company.tenantIds[0]!);
+    expect(await switchService(world).tryFinish(company.companyId)).toBe(true);
+    expect(await switchCount()).toBe(1);
+
+    const again = await save(config);
+    expect(again.json().ok).toBe(false);
+    expect(again.json().error.code).toBe('CONFLICT');
+    expect(again.body).not.toContain(config.clientSecret);
+    expect(await switchCount()).toBe(1);
+
+    // Negative control: another client secret is a change, which the connection test then rejects.
+    const otherSecret = await save({ ...config, clientSecret: `${config.clientSecret}x` });
+    expect(otherSecret.json().error.code).toBe('AZURE_CREDENTIALS_REJECTED');
+
+    // Negative control: a key rotated in Azure since the Save is a change, and saving moves to the new version.
+    const rotated = await azure.createKey({ name: config.keyName });
+    const moved = await save(config);
+    expect(moved.json().ok).toBe(true);
+    expect(moved.json().switch.target.config.keyVersion).toBe(rotated.version);
+    expect(await switchCount()).toBe(2);
+  });
 });

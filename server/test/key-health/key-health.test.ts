@@ -7,6 +7,7 @@ import { findCompany, insertCompany, insertPartner } from '../../src/companies/c
 import type { Principal } from '../../src/http/access.js';
 import { installAccessControl } from '../../src/http/access-control.js';
 import { installErrorHandler } from '../../src/http/error-handler.js';
+import { awsKeyHealthProbe } from '../../src/key-health/aws-key-probe.js';
 import { KeyHealthChecker } from '../../src/key-health/key-health-checker.js';
 import { recordObservation } from '../../src/key-health/key-health-dal.js';
 import { registerKeyHealthRoutes } from '../../src/key-health/key-health-routes.js';
@@ -70,7 +71,7 @@ async function companyOnAws(): Promise<CompanyOnAws> {
 function checker(overrides: Partial<AwsPlatformSettings> = {}): KeyHealthChecker {
   return new KeyHealthChecker({
     db: database.db,
-    settings: { ...settings, ...overrides },
+    probes: new Map([['aws-kms', awsKeyHealthProbe({ ...settings, ...overrides })]]),
     intervalSeconds: 300,
     logger: logs.logger,
   });
@@ -271,7 +272,8 @@ describe('key health record', () => {
     const outcome = await recordObservation(database.db, {
       companyId,
       providerSince: new Date(Date.now() - 86_400_000),
-      keyArn: config.keyArn,
+      providerType: 'aws-kms',
+      providerKeyId: config.keyArn,
       storedCiphertext: null,
       observation: { state: 'key_disabled', message: 'stale', deletionDate: null, unknownGrants: undefined },
       intervalSeconds: 300,
@@ -329,7 +331,7 @@ describe('key health checker timer', () => {
     const { companyId } = await companyOnAws();
     const timed = new KeyHealthChecker({
       db: database.db,
-      settings,
+      probes: new Map([['aws-kms', awsKeyHealthProbe(settings)]]),
       intervalSeconds: 1,
       logger: logs.logger,
     });

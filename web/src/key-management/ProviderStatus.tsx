@@ -9,6 +9,11 @@ const configLabels: Record<string, string> = {
   externalId: 'External ID',
   region: 'AWS Region',
   keyArn: 'Key ARN',
+  vaultUrl: 'Vault URL',
+  keyName: 'Key name',
+  keyVersion: 'Key version',
+  tenantId: 'Directory (tenant) ID',
+  clientId: 'Application (client) ID',
 };
 
 const healthLabels: Record<KeyHealth['state'], string> = {
@@ -108,9 +113,9 @@ export function ProviderStatus({ overview, onCancelled }: ProviderStatusProps) {
           </>
         ) : (
           <p className="muted">
-            {provider.type === 'aws-kms'
-              ? 'The key has not been checked yet. RedApp checks it periodically.'
-              : 'RedApp checks the key periodically for companies that hold their own key in AWS KMS.'}
+            {provider.type === 'cybersentriq'
+              ? 'RedApp checks the key periodically for companies that hold their own key in AWS KMS or Azure Key Vault.'
+              : 'The key has not been checked yet. RedApp checks it periodically.'}
           </p>
         )}
       </div>

@@ -32,12 +32,43 @@ export interface AzureConnectionTestReport extends ConnectionTestReport {
   keyId?: string;
 }
 
-async function call<T>(action: AzureAction, config: AzureKeyVaultConfig, send: () => Promise<T>): Promise<T> {
+/** Runs one Azure call and turns its failure into the catalogue error for that action. */
+export async function callAzure<T>(
+  action: AzureAction,
+  config: AzureKeyVaultConfig,
+  send: () => Promise<T>,
+): Promise<T> {
   try {
     return await send();
   } catch (error) {
     throw translateAzureError(error, action, config);
   }
+}
+
+/**
+ * Wraps `payload` with the key version `keyId` and unwraps the result, returning what came back. Raises
+ * AZURE_KEY_NOT_FOUND when the vault answers for another key version than the one asked for.
+ */
+export async function wrapRoundTrip(
+  config: AzureKeyVaultConfig,
+  settings: AzurePlatformSettings,
+  credential: ClientSecretCredential,
+  keyId: string,
+  payload: Buffer,
+): Promise<Buffer> {
+  const client = cryptographyClient(settings, keyId, credential);
+  const wrapped = await callAzure('wrapKey', config, () =>
+    client.wrapKey(AZURE_WRAP_ALGORITHM, payload, operationOptions(settings)),
+  );
+  if (wrapped.keyID !== keyId)
+    throw new AppError(
+      'AZURE_KEY_NOT_FOUND',
+      `Azure Key Vault key not found: wrapKey answered with key ${wrapped.keyID ?? '(none)'} instead of ${keyId}.`,
+    );
+  const unwrapped = await callAzure('unwrapKey', config, () =>
+    client.unwrapKey(AZURE_WRAP_ALGORITHM, wrapped.result, operationOptions(settings)),
+  );
+  return Buffer.from(unwrapped.result);
 }
 
 function modulusBits(modulus: Uint8Array | undefined): number {
@@ -129,7 +160,7 @@ export async function runAzureConnectionTest(
     {
       name: 'Get key',
       run: async () => {
-        const key = await call('get', config, () =>
+        const key = await callAzure('get', config, () =>
           keyClient(settings, config, credential!).getKey(config.keyName, {
             ...operationOptions(settings),
             ...(config.keyVersion ? { version: config.keyVersion } : {}),
@@ -150,21 +181,16 @@ export async function runAzureConnectionTest(
     {
       name: 'Wrap and unwrap',
       run: async () => {
-        const client = cryptographyClient(settings, keyId!, credential!);
         const sample = randomBytes(32);
         try {
-          const wrapped = await call('wrapKey', config, () =>
-            client.wrapKey(AZURE_WRAP_ALGORITHM, wrapPayload(sample, context), operationOptions(settings)),
+          const unwrapped = await wrapRoundTrip(
+            config,
+            settings,
+            credential!,
+            keyId!,
+            wrapPayload(sample, context),
           );
-          if (wrapped.keyID !== keyId)
-            throw new AppError(
-              'AZURE_KEY_NOT_FOUND',
-              `Azure Key Vault key not found: wrapKey answered with key ${wrapped.keyID ?? '(none)'} instead of ${keyId}.`,
-            );
-          const unwrapped = await call('unwrapKey', config, () =>
-            client.unwrapKey(AZURE_WRAP_ALGORITHM, wrapped.result, operationOptions(settings)),
-          );
-          const recovered = companyKeyFromPayload(Buffer.from(unwrapped.result), context);
+          const recovered = companyKeyFromPayload(unwrapped, context);
           if (!recovered?.equals(sample))
             throw new AppError(
               'KEY_UNAVAILABLE',

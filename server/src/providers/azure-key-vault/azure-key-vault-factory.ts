@@ -30,6 +30,18 @@ export async function sealAzureKeyVaultConfig(
   };
 }
 
+/** Opens the sealed client secret of a stored configuration with the CyberSentriq-managed provider. */
+export async function openAzureKeyVaultConfig(
+  stored: StoredAzureKeyVaultConfig,
+  platform: KeyProvider,
+): Promise<AzureKeyVaultConfig> {
+  const { sealedClientSecret, ...rest } = stored;
+  return {
+    ...rest,
+    clientSecret: await openProviderSecret(platform, sealedClientSecret, azureSecretBinding(rest)),
+  };
+}
+
 /**
  * Returns the registry factory for 'azure-key-vault'. It accepts the console's form (plain
  * `clientSecret`) and the stored form (`sealedClientSecret`, opened with the platform provider), and
@@ -44,10 +56,14 @@ export function azureKeyVaultProviderFactory(
   return async (input) => {
     const parsed = parseAzureKeyVaultConfig(input, policy);
     const { sealedClientSecret, clientSecret, ...rest } = parsed;
-    const secret =
-      clientSecret ??
-      (await openProviderSecret(await platformProvider(), sealedClientSecret!, azureSecretBinding(rest)));
-    const config: AzureKeyVaultConfig = { ...rest, clientSecret: secret };
+    const config: AzureKeyVaultConfig =
+      clientSecret !== undefined
+        ? { ...rest, clientSecret }
+        : await openAzureKeyVaultConfig(
+            { ...rest, sealedClientSecret: sealedClientSecret! },
+            await platformProvider(),
+          );
+    const secret = config.clientSecret;
 
     // The cache key contains a digest of the secret, so a new secret gets a new provider.
     const cacheKey = createHash('sha256')
@@ -64,9 +80,10 @@ export function azureKeyVaultProviderFactory(
       .digest('hex');
     let provider = providers.get(cacheKey);
     if (!provider) {
-      provider = new AzureKeyVaultKeyProvider(config, settings, async (pinned) =>
-        sealAzureKeyVaultConfig(pinned, await platformProvider()),
-      );
+      provider = new AzureKeyVaultKeyProvider(config, settings, {
+        seal: async (pinned) => sealAzureKeyVaultConfig(pinned, await platformProvider()),
+        open: async (stored) => openAzureKeyVaultConfig(stored, await platformProvider()),
+      });
       if (providers.size >= maxCachedProviders) providers.delete(providers.keys().next().value!);
       providers.set(cacheKey, provider);
     }

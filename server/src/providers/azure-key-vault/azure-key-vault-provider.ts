@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ClientSecretCredential } from '@azure/identity';
 import type { CryptographyClient } from '@azure/keyvault-keys';
 import { AppError } from '../../errors/app-error.js';
@@ -20,6 +21,7 @@ import {
   type AzureKeyVaultConfig,
   azureKeyId,
   azureKeyVaultOverview,
+  parseAzureKeyVaultConfig,
   type StoredAzureKeyVaultConfig,
 } from './azure-key-vault-config.js';
 
@@ -33,8 +35,11 @@ import {
   wrapPayload,
 } from './azure-key-wrap-format.js';
 
-/** Seals the client secret of a configuration for storage. */
-export type SealConfig = (config: AzureKeyVaultConfig) => Promise<StoredAzureKeyVaultConfig>;
+/** Seals the client secret of a configuration for storage, and opens it again. */
+export interface ConfigSealing {
+  seal(config: AzureKeyVaultConfig): Promise<StoredAzureKeyVaultConfig>;
+  open(stored: StoredAzureKeyVaultConfig): Promise<AzureKeyVaultConfig>;
+}
 
 /**
  * The customer's RSA key in Azure Key Vault, reached as their app registration with client credentials.
@@ -51,13 +56,13 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
   /** The pinned version, or the current one once a test or the first wrap resolved it. */
   #keyVersion: string | undefined;
 
-  readonly #sealConfig: SealConfig | undefined;
+  readonly #sealing: ConfigSealing | undefined;
 
-  /** `sealConfig` seals the client secret for storage; the registry factory passes one built on the platform provider. */
-  constructor(config: AzureKeyVaultConfig, settings: AzurePlatformSettings, sealConfig?: SealConfig) {
+  /** `sealing` seals and opens the client secret for storage; the registry factory passes one built on the platform provider. */
+  constructor(config: AzureKeyVaultConfig, settings: AzurePlatformSettings, sealing?: ConfigSealing) {
     this.#config = config;
     this.#settings = settings;
-    this.#sealConfig = sealConfig;
+    this.#sealing = sealing;
     this.#credential = appCredential(settings, config);
     this.#keyVersion = config.keyVersion;
   }
@@ -88,9 +93,52 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
    * client secret sealed under the CyberSentriq-managed key, never in plain text.
    */
   async storedConfig(): Promise<StoredAzureKeyVaultConfig> {
-    if (!this.#sealConfig)
+    if (!this.#sealing)
       throw new Error('This Azure Key Vault provider was built without a way to seal its secret.');
-    return this.#sealConfig(this.pinnedConfig());
+    return this.#sealing.seal(this.pinnedConfig());
+  }
+
+  /**
+   * Returns whether a saved configuration names the same vault, key, app and client secret as this
+   * provider, so that saving this one again would change nothing. A provider without a key version of
+   * its own stands for the key's current version, which is read from the vault: a key rotated in Azure
+   * since the last Save is a change. The secrets are compared as SHA-256 digests in constant time. A
+   * saved configuration that cannot be read or opened, or a vault that cannot be asked, counts as a
+   * change, so the connection test that follows reports the problem.
+   */
+  async matchesStoredConfig(stored: Record<string, unknown>): Promise<boolean> {
+    if (!this.#sealing) return false;
+    let saved: StoredAzureKeyVaultConfig;
+    try {
+      const parsed = parseAzureKeyVaultConfig(stored, {
+        allowAnyVaultHost: this.#settings.sandboxCaPem !== undefined,
+      });
+      if (!parsed.sealedClientSecret || !parsed.keyVersion) return false;
+      saved = { ...parsed, sealedClientSecret: parsed.sealedClientSecret };
+    } catch {
+      return false;
+    }
+    const sameKey =
+      saved.vaultUrl === this.#config.vaultUrl &&
+      saved.keyName === this.#config.keyName &&
+      saved.tenantId === this.#config.tenantId &&
+      saved.clientId === this.#config.clientId;
+    if (!sameKey) return false;
+
+    let savedSecret: string;
+    try {
+      savedSecret = (await this.#sealing.open(saved)).clientSecret;
+    } catch {
+      return false;
+    }
+    if (!sameSecret(savedSecret, this.#config.clientSecret)) return false;
+
+    if (this.#config.keyVersion) return this.#config.keyVersion === saved.keyVersion;
+    try {
+      return (await this.#currentKeyVersion()) === saved.keyVersion;
+    } catch {
+      return false;
+    }
   }
 
   async wrapKey(plaintextKey: Buffer, context: WrapContext): Promise<WrappedKey> {
@@ -193,6 +241,11 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
 
   async #resolveKeyVersion(): Promise<string> {
     if (this.#keyVersion) return this.#keyVersion;
+    this.#keyVersion = await this.#currentKeyVersion();
+    return this.#keyVersion;
+  }
+
+  async #currentKeyVersion(): Promise<string> {
     const key = await this.#send('get', () =>
       keyClient(this.#settings, this.#config, this.#credential).getKey(
         this.#config.keyName,
@@ -204,8 +257,7 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
         'AZURE_KEY_NOT_FOUND',
         `Azure Key Vault key not found: ${this.#config.keyName} has no current version.`,
       );
-    this.#keyVersion = key.properties.version;
-    return this.#keyVersion;
+    return key.properties.version;
   }
 
   #client(keyId: string): CryptographyClient {
@@ -224,6 +276,12 @@ export class AzureKeyVaultKeyProvider implements KeyProvider {
       throw translateAzureError(error, action, this.#config);
     }
   }
+}
+
+/** Compares two secrets in constant time; digests first, because timingSafeEqual needs equal lengths. */
+function sameSecret(a: string, b: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 function unavailable(context: WrapContext, problem: string): AppError {
