@@ -2,9 +2,7 @@ import type { ClientSecretCredential } from '@azure/identity';
 import { AppError } from '../errors/app-error.js';
 import {
   type AzurePlatformSettings,
-  appCredential,
   keyClient,
-  keyVaultScope,
   operationOptions,
 } from '../providers/azure-key-vault/azure-clients.js';
 import {
@@ -15,6 +13,7 @@ import {
 import {
   callAzure,
   checkKeyUsable,
+  signInApp,
   wrapRoundTrip,
 } from '../providers/azure-key-vault/azure-key-vault-connection-test.js';
 import { openAzureKeyVaultConfig } from '../providers/azure-key-vault/azure-key-vault-factory.js';
@@ -41,8 +40,7 @@ export async function probeAzureKey(
 ): Promise<KeyHealthObservation> {
   const keyId = azureKeyId(config, config.keyVersion);
   try {
-    const credential = appCredential(settings, config);
-    await callAzure('token', config, () => credential.getToken(keyVaultScope));
+    const credential = await signInApp(config, settings);
     await getUsableKey(config, settings, credential, keyId);
     await wrapAndUnwrap(config, settings, credential, keyId);
     return {

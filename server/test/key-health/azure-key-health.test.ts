@@ -161,6 +161,39 @@ describe('Azure key health check', () => {
     expect(row.message).toMatch(/^The Azure Key Vault key is expired/);
   });
 
+  it('reports a missing tenant as access_denied', async () => {
+    const setup = await customer.setUp();
+    clientSecrets.push(setup.clientSecret);
+    const companyId = await insertCompany(database.db, partnerId, `Azure company ${++companyCount}`);
+    const report = await (
+      (await registry.create('azure-key-vault', setup)) as AzureKeyVaultKeyProvider
+    ).runConnectionTest({ companyId, companyKeyVersion: 1 });
+    expect(report.error).toBeUndefined();
+
+    // The configuration as Save stored it, for an Entra tenant that has since been deleted.
+    const missingTenant = '99999999-2222-3333-4444-555555555555';
+    const keyVersion = report.keyId!.split('/').at(-1)!;
+    const provider = (await registry.create('azure-key-vault', {
+      ...setup,
+      tenantId: missingTenant,
+      keyVersion,
+    })) as AzureKeyVaultKeyProvider;
+    await database.db
+      .updateTable('companies')
+      .set({
+        provider_type: 'azure-key-vault',
+        provider_config: JSON.stringify(await provider.storedConfig()),
+      })
+      .where('id', '=', companyId)
+      .execute();
+
+    const row = await check(companyId);
+    expect(row.state).toBe('access_denied');
+    expect(row.message).toContain(`tenant ${missingTenant} was not found`);
+    const events = await healthAuditEvents(companyId);
+    expect(events.at(-1)!.details.code).toBe('AZURE_CREDENTIALS_REJECTED');
+  });
+
   it('reports a removed role assignment as access_denied', async () => {
     const { companyId, assignmentId } = await companyOnAzure();
     expect((await check(companyId)).state).toBe('ok');

@@ -46,6 +46,31 @@ export async function callAzure<T>(
 }
 
 /**
+ * Gets a Key Vault token for the app with its client credentials and returns the credential. Raises the
+ * catalogue error for rejected credentials, a tenant that does not exist or an unreachable authority.
+ */
+export async function signInApp(
+  config: AzureKeyVaultConfig,
+  settings: AzurePlatformSettings,
+): Promise<ClientSecretCredential> {
+  const credential = appCredential(settings, config);
+  try {
+    await credential.getToken(keyVaultScope);
+  } catch (error) {
+    // MSAL words a missing tenant like an unreachable authority, so ask the authority which it is.
+    const refusal = /endpoints_resolution_error/.test(String((error as Error).message))
+      ? await probeTenant(settings, config.tenantId)
+      : undefined;
+    throw translateAzureError(
+      refusal ? Object.assign(new Error(refusal), { cause: error }) : error,
+      'token',
+      config,
+    );
+  }
+  return credential;
+}
+
+/**
  * Wraps `payload` with the key version `keyId` and unwraps the result, returning what came back. Raises
  * AZURE_KEY_NOT_FOUND when the vault answers for another key version than the one asked for.
  */
@@ -140,20 +165,7 @@ export async function runAzureConnectionTest(
     {
       name: 'App credentials',
       run: async () => {
-        credential = appCredential(settings, config);
-        try {
-          await credential.getToken(keyVaultScope);
-        } catch (error) {
-          // MSAL words a missing tenant like an unreachable authority; ask the authority which it is.
-          const refusal = /endpoints_resolution_error/.test(String((error as Error).message))
-            ? await probeTenant(settings, config.tenantId)
-            : undefined;
-          throw translateAzureError(
-            refusal ? Object.assign(new Error(refusal), { cause: error }) : error,
-            'token',
-            config,
-          );
-        }
+        credential = await signInApp(config, settings);
         return `The app ${config.clientId} signed in to tenant ${config.tenantId}.`;
       },
     },
