@@ -44,12 +44,24 @@ sandbox.on('exit', (code) => {
   process.exitCode = code ?? 1;
 });
 
+// Request logs go to files, so the console URL, the passwords and the setup command stay on screen.
+const logDir = path.join(dataDir, 'logs');
+fs.mkdirSync(logDir, { recursive: true });
+const sandboxLog = fs.createWriteStream(path.join(logDir, 'sandbox.log'), { flags: 'a' });
+const serverLog = fs.createWriteStream(path.join(logDir, 'server.log'), { flags: 'a' });
+
 let sandboxOutput = '';
 await new Promise((resolve) => {
-  sandbox.stdout.on('data', (chunk) => {
+  const waitForReady = (chunk) => {
     sandboxOutput += chunk.toString();
-    if (/redapp-sandbox ready/.test(sandboxOutput)) resolve();
-  });
+    if (/redapp-sandbox ready/.test(sandboxOutput)) {
+      sandbox.stdout.off('data', waitForReady);
+      sandboxLog.write(sandboxOutput);
+      sandbox.stdout.pipe(sandboxLog);
+      resolve();
+    }
+  };
+  sandbox.stdout.on('data', waitForReady);
 });
 
 const server = spawn(process.execPath, [path.join(root, 'server', 'dist', 'cli.js'), 'serve', '--demo'], {
@@ -59,9 +71,44 @@ const server = spawn(process.execPath, [path.join(root, 'server', 'dist', 'cli.j
     REDAPP_SANDBOX_FILE: path.join(sandboxDir, 'sandbox.json'),
     ...process.env,
   },
-  stdio: 'inherit',
+  stdio: ['ignore', 'pipe', 'inherit'],
 });
 children.push(server);
+
+const levelNames = { 40: 'warning', 50: 'error', 60: 'fatal' };
+let pending = '';
+server.stdout.on('data', (chunk) => {
+  pending += chunk.toString();
+  const lines = pending.split('\n');
+  pending = lines.pop() ?? '';
+  for (const line of lines) showServerLine(line);
+});
+
+/** Writes a JSON log line to the log file, and shows warnings and errors; other lines go to the terminal. */
+function showServerLine(line) {
+  let entry;
+  try {
+    entry = line.startsWith('{') ? JSON.parse(line) : undefined;
+  } catch {
+    entry = undefined;
+  }
+  if (entry === undefined) {
+    console.log(line);
+    if (line.startsWith('Stop with Ctrl+C')) {
+      const shown = path.relative(process.cwd(), logDir);
+      const where = shown.startsWith('..') || path.isAbsolute(shown) ? logDir : shown;
+      console.log(`Server and sandbox logs: ${where}/server.log and ${where}/sandbox.log`);
+    }
+    return;
+  }
+  serverLog.write(`${line}\n`);
+  if (entry.level >= 40) {
+    const reason = entry.err?.message ? `: ${entry.err.message}` : '';
+    console.log(
+      `server ${levelNames[Math.min(60, Math.floor(entry.level / 10) * 10)] ?? 'warning'}: ${entry.msg}${reason}`,
+    );
+  }
+}
 server.on('exit', (code, signal) => {
   stopAll('SIGTERM');
   process.exitCode = code ?? (signal ? 0 : 1);

@@ -50,7 +50,14 @@ Options:
   --role-name <name>        IAM role to create or update (default: $DEFAULT_ROLE_NAME).
   --external-id <uuid>      External ID for the trust-policy condition (default: the
                             UUID already in the role's trust policy, otherwise a new
-                            random UUID).
+                            random UUID). If the existing role's trust policy has a
+                            different External ID, the script stops without changing
+                            anything, because the RedApp company that uses it would
+                            lose access to its key.
+  --replace-external-id     Replace a different External ID in the existing role's
+                            trust policy instead of stopping. Use it only when no
+                            RedApp company uses the old External ID any more. To set
+                            up another company, pass another --role-name instead.
   --region <region>         AWS region (default: \$AWS_REGION, then the AWS CLI's
                             configured region). A key ARN or alias ARN given with
                             --key-id sets the region and overrides --region.
@@ -97,6 +104,7 @@ key_id_input=''
 key_alias="$DEFAULT_KEY_ALIAS"
 key_description="$DEFAULT_KEY_DESCRIPTION"
 rotation_enabled=true
+replace_external_id=false
 role_name="$DEFAULT_ROLE_NAME"
 external_id=''
 region_flag=''
@@ -140,6 +148,12 @@ parse_arguments() {
       --no-rotation)
         [[ "$has_inline" == false ]] || usage_error "--no-rotation takes no value"
         rotation_enabled=false
+        shift
+        continue
+        ;;
+      --replace-external-id)
+        [[ "$has_inline" == false ]] || usage_error "--replace-external-id takes no value"
+        replace_external_id=true
         shift
         continue
         ;;
@@ -446,6 +460,87 @@ generate_uuid() {
 }
 
 # ---------------------------------------------------------------------------
+# Existing role and External ID
+# ---------------------------------------------------------------------------
+
+role_exists=false
+existing_external_ids=()
+replaced_external_ids=()
+
+# Stores the distinct sts:ExternalId values of the role's trust policy (StringEquals conditions only),
+# in policy order, in existing_external_ids.
+read_existing_external_ids() {
+  call_aws iam get-role --role-name "$role_name" \
+    --query 'Role.AssumeRolePolicyDocument.Statement[].Condition.StringEquals."sts:ExternalId"' --output text ||
+    fail_aws "GetRole on $role_name"
+  local value known is_new
+  existing_external_ids=()
+  while read -r value; do
+    [[ -n "$value" && "$value" != None ]] || continue
+    is_new=true
+    for known in ${existing_external_ids[@]+"${existing_external_ids[@]}"}; do
+      [[ "$known" != "$value" ]] || is_new=false
+    done
+    [[ "$is_new" == false ]] || existing_external_ids+=("$value")
+  done < <(tr -s '[:space:]' '\n' <<<"$aws_out")
+}
+
+# Prints "External ID X" or "External IDs X, Y".
+describe_external_ids() {
+  if (($# == 1)); then
+    printf 'External ID %s' "$1"
+  else
+    local joined
+    joined="$(printf '%s, ' "$@")"
+    printf 'External IDs %s' "${joined%, }"
+  fi
+}
+
+# Stops before anything is changed when this run would replace an External ID that the existing role
+# trusts. Each External ID belongs to one RedApp company, so replacing it cuts that company off its key.
+reject_external_id_replacement() {
+  local old suggested_role
+  old="$(describe_external_ids "$@")"
+  # IAM role names are at most 64 characters: 55 of the role name, a hyphen and 8 of the External ID.
+  suggested_role="${role_name:0:55}-${external_id:0:8}"
+  die "role $role_name already trusts $old, and this run would replace it with External ID $external_id. Nothing was changed.
+The RedApp company that uses $old would lose access to its key, because RedApp could no longer assume the role.
+To set up another company in this AWS account, run the script again with --role-name $suggested_role to create a separate role for it.
+If no RedApp company uses $old any more, run the script again with --replace-external-id to replace it."
+}
+
+# Looks up the role and settles the External ID before the key or the role is changed, so that a run
+# for another company stops before it changes anything.
+resolve_role_and_external_id() {
+  if call_aws iam get-role --role-name "$role_name" --query 'Role.Arn' --output text; then
+    role_exists=true
+    role_arn="$aws_out"
+    read_existing_external_ids
+  elif [[ "$(aws_error_code)" != NoSuchEntity ]]; then
+    fail_aws "GetRole on $role_name"
+  fi
+
+  local candidate
+  if [[ -z "$external_id" ]]; then
+    for candidate in ${existing_external_ids[@]+"${existing_external_ids[@]}"}; do
+      if [[ "$candidate" =~ $UUID_PATTERN ]]; then
+        external_id="$candidate"
+        log "Keeping the External ID already in the trust policy of role $role_name."
+        break
+      fi
+    done
+    [[ -n "$external_id" ]] || external_id="$(generate_uuid)"
+  fi
+
+  for candidate in ${existing_external_ids[@]+"${existing_external_ids[@]}"}; do
+    [[ "$candidate" == "$external_id" ]] || replaced_external_ids+=("$candidate")
+  done
+  if ((${#replaced_external_ids[@]} > 0)) && [[ "$replace_external_id" == false ]]; then
+    reject_external_id_replacement "${replaced_external_ids[@]}"
+  fi
+}
+
+# ---------------------------------------------------------------------------
 # KMS key
 # ---------------------------------------------------------------------------
 
@@ -589,16 +684,6 @@ write_permissions_policy() {
 EOF
 }
 
-# Prints the External ID of the role's current trust policy, if it is a UUID.
-read_existing_external_id() {
-  call_aws iam get-role --role-name "$role_name" \
-    --query 'Role.AssumeRolePolicyDocument.Statement[].Condition.StringEquals."sts:ExternalId"' --output text ||
-    return 0
-  local value
-  value="$(tr -s '[:space:]' '\n' <<<"$aws_out" | grep -E "$UUID_PATTERN" | head -n 1 || true)"
-  printf '%s' "$value"
-}
-
 warn_about_other_role_policies() {
   local others=''
   if call_aws iam list-role-policies --role-name "$role_name" --query 'PolicyNames' --output text; then
@@ -620,26 +705,12 @@ warn_about_other_role_policies() {
 }
 
 create_or_update_role() {
-  local role_exists=false
-  if call_aws iam get-role --role-name "$role_name" --query 'Role.Arn' --output text; then
-    role_exists=true
-    role_arn="$aws_out"
-  elif [[ "$(aws_error_code)" != NoSuchEntity ]]; then
-    fail_aws "GetRole on $role_name"
-  fi
-
-  if [[ -z "$external_id" ]]; then
-    if [[ "$role_exists" == true ]]; then
-      external_id="$(read_existing_external_id)"
-      [[ -z "$external_id" ]] || log "Keeping the External ID already in the trust policy of role $role_name."
-    fi
-    if [[ -z "$external_id" ]]; then
-      external_id="$(generate_uuid)"
-    fi
-  fi
-
   write_trust_policy "$work_dir/trust.json" false
   if [[ "$role_exists" == true ]]; then
+    if ((${#replaced_external_ids[@]} > 0)); then
+      log "WARNING: replacing $(describe_external_ids "${replaced_external_ids[@]}") in the trust policy of role $role_name with External ID $external_id (--replace-external-id)."
+      log "A RedApp company that still uses $(describe_external_ids "${replaced_external_ids[@]}") loses access to its key."
+    fi
     log "Updating the trust policy of the existing role $role_arn..."
     call_aws iam update-assume-role-policy --role-name "$role_name" \
       --policy-document "file://$work_dir/trust.json" || fail_aws "UpdateAssumeRolePolicy on $role_name"
@@ -842,6 +913,7 @@ main() {
 
   resolve_caller
   log "Running as $caller_arn in account $caller_account, region $region."
+  resolve_role_and_external_id
 
   if [[ -n "$key_id_input" ]]; then
     use_existing_key

@@ -268,10 +268,16 @@ async function main(): Promise<void> {
       `Revocation: downloads refused with KEY_DISABLED within the ${keyCacheSeconds} s key cache age, and restored after EnableKey`,
     );
   } finally {
-    await server?.process.stop();
-    await sandbox?.process.stop();
+    process.stdout.write('Stopping the demo server and sandbox...\n');
+    const started = Date.now();
+    await server?.process.stop('SIGTERM', stopTimeoutMs);
+    await sandbox?.process.stop('SIGTERM', stopTimeoutMs);
+    process.stdout.write(`Stopped in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`);
   }
 }
+
+/** How long the demo waits for the server or the sandbox to stop before it kills the process. */
+const stopTimeoutMs = 20_000;
 
 main().then(
   () => {

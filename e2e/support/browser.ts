@@ -126,15 +126,11 @@ export async function signInAtIdentityProvider(
  * `user` and waits for the console's verification notice.
  */
 export async function verifyTenantInConsole(
-  session: BrowserSession,
   page: Page,
   baseUrl: string,
   tenantId: string,
   user: { username: string; password: string },
 ): Promise<void> {
-  // The console's authorization request has prompt=consent only, so the identity sandbox would reuse
-  // the previous sign-in. Dropping every cookie but the console's signs out there.
-  await session.context.clearCookies({ name: /^(?!redapp_)/ });
   await page
     .locator(`[data-testid="tenant-row"][data-tenant-id="${tenantId}"]`)
     .getByRole('button', { name: /^Verify / })

@@ -9,7 +9,8 @@ export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 export interface StartedProcess {
   child: ChildProcess;
   output(): string;
-  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` and waits for the exit; with `timeoutMs`, kills the process when it has not exited by then. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<void>;
 }
 
 /** Starts a process and resolves once its output matches `ready`; fails with the output on exit or timeout. */
@@ -51,11 +52,28 @@ export async function startProcess(
     child,
     match,
     output: () => output,
-    stop: async (signal = 'SIGTERM') => {
+    stop: async (signal = 'SIGTERM', timeoutMs?: number) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill(signal);
-      await exited;
+      if (timeoutMs === undefined) {
+        await exited;
+        return;
+      }
+
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), timeoutMs);
+      });
+      const result = await Promise.race([exited, timedOut]);
+      clearTimeout(timer);
+      if (result === 'timed out') {
+        process.stderr.write(
+          `${path.basename(args[0] ?? command)} did not stop within ${timeoutMs / 1000} s of ${signal}; killing it.\n`,
+        );
+        child.kill('SIGKILL');
+        await exited;
+      }
     },
   };
 }

@@ -286,16 +286,9 @@ describe.skipIf(skipBrowserTests)('console switch from Azure Key Vault to AWS KM
   });
 
   it('verifies every tenant and flips to AWS KMS', async () => {
-    await verifyTenantInConsole(
-      browser,
-      page,
-      server.url,
-      contosoMain,
-      entraUser(contosoMain, 'global_admin'),
-    );
+    await verifyTenantInConsole(page, server.url, contosoMain, entraUser(contosoMain, 'global_admin'));
     expect(await page.getByTestId('verification-notice').getAttribute('data-result')).toBe('verified');
     await verifyTenantInConsole(
-      browser,
       page,
       server.url,
       contosoResearch,
@@ -306,13 +299,7 @@ describe.skipIf(skipBrowserTests)('console switch from Azure Key Vault to AWS KM
     await page.getByTestId('tenants').scrollIntoViewIfNeeded();
     await screenshot(page, 'azure-to-aws-tenants');
 
-    await verifyTenantInConsole(
-      browser,
-      page,
-      server.url,
-      contosoGoogle,
-      googleUser(contosoGoogle, 'super_admin'),
-    );
+    await verifyTenantInConsole(page, server.url, contosoGoogle, googleUser(contosoGoogle, 'super_admin'));
     expect(await page.getByTestId('verification-notice').getAttribute('data-result')).toBe('verified');
 
     await page.getByTestId('current-provider').filter({ hasText: 'AWS KMS' }).waitFor({ timeout: 60_000 });

@@ -67,10 +67,8 @@ async function verifyTenant(
   user: { username: string; password: string },
   inPage: Page = page,
 ) {
-  // NOTE: the console's authorization request has prompt=consent only, so the identity provider reuses
-  // its sign-in session: after a refusal, Verify would sign in as the refused user again. Dropping the
-  // identity sandbox's cookies (every cookie but the console's) has the effect of signing out there.
-  await browser.context.clearCookies({ name: /^(?!redapp_)/ });
+  // The identity sandbox keeps its sign-in session in this browser: the console's request must still
+  // show the sign-in form, or a refused admin could not try another account.
   await inPage
     .locator(`[data-testid="tenant-row"][data-tenant-id="${tenantId}"]`)
     .getByRole('button', { name: /^Verify / })

@@ -81,10 +81,12 @@ function printSandboxSetup(config: Config): void {
   const admin = sandbox.aws.customerAdmin;
   process.stdout.write(
     `Local sandbox (AWS, Entra, Google stand-ins): ${sandbox.aws.endpoint}, details in ${config.sandboxFile}\n` +
-      'Run the setup script as the sandbox customer admin, then paste its four values into Manage KMS:\n\n' +
-      `  AWS_ACCESS_KEY_ID=${admin.accessKeyId} AWS_SECRET_ACCESS_KEY=${admin.secretAccessKey} \\\n` +
+      'To switch a company to AWS KMS: copy the setup command from its Manage KMS page (it carries the\n' +
+      "company's External ID) and run it in the setup folder as the sandbox's customer admin:\n\n" +
+      `  cd setup && AWS_ACCESS_KEY_ID=${admin.accessKeyId} AWS_SECRET_ACCESS_KEY=${admin.secretAccessKey} \\\n` +
       `  AWS_ENDPOINT_URL=${sandbox.aws.endpoint} AWS_REGION=${sandbox.aws.region} AWS_PAGER= \\\n` +
-      `  ./setup/cybersentriq-byok-setup.sh --platform-principal-arn ${config.platformPrincipalArn}\n\n`,
+      '  <the command copied from Manage KMS>\n\n' +
+      'Then paste the four values the script prints (Role ARN, External ID, Key ARN, Region) and click Test connection.\n\n',
   );
 }
 

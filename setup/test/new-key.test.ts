@@ -239,7 +239,7 @@ describeEachCli('setup script with a new key', {}, (suite) => {
     expectPlatformOnlyTrust(trust, suite.sandbox().aws.platformPrincipalArn, values.externalId);
   });
 
-  it('re-run with --external-id replaces it and warns', async () => {
+  it('re-run with --replace-external-id replaces it', async () => {
     const values = first!;
     const externalId = '6a0f1f7e-2b5c-4d8e-9f10-1a2b3c4d5e6f';
     const extraPolicy = JSON.stringify({
@@ -259,10 +259,13 @@ describeEachCli('setup script with a new key', {}, (suite) => {
         extraPolicy,
       ]);
 
-    const result = await suite.run(['--external-id', externalId]);
+    const result = await suite.run(['--external-id', externalId, '--replace-external-id']);
 
     expect(result.code, result.stderr).toBe(0);
     expect(readPrintedValues(result.stdout)).toEqual({ ...values, externalId });
+    expect(result.stderr).toContain(
+      `WARNING: replacing External ID ${values.externalId} in the trust policy of role CyberSentriqKmsRole with External ID ${externalId} (--replace-external-id).`,
+    );
     expect(result.stderr).toContain(
       'WARNING: role CyberSentriqKmsRole also has policies this script did not create: Extra.',
     );

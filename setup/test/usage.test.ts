@@ -30,6 +30,7 @@ describe('setup script command line', () => {
       '--no-rotation',
       '--role-name',
       '--external-id',
+      '--replace-external-id',
       '--region',
     ]) {
       expect(result.stdout).toContain(flag);
@@ -70,6 +71,11 @@ describe('setup script command line', () => {
       name: 'value for --no-rotation',
       args: ['--platform-principal-arn', PLATFORM_ARN, '--no-rotation=yes'],
       message: '--no-rotation takes no value',
+    },
+    {
+      name: 'value for --replace-external-id',
+      args: ['--platform-principal-arn', PLATFORM_ARN, '--replace-external-id=yes'],
+      message: '--replace-external-id takes no value',
     },
     {
       name: 'platform ARN of a key',

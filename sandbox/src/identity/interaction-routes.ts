@@ -85,7 +85,7 @@ export class InteractionRoutes {
   ): Promise<void> {
     const { prompt, params, session } = details;
 
-    if (prompt.name === 'login') {
+    if (prompt.name === 'login' || prompt.name === 'select_account') {
       const hint = typeof params.login_hint === 'string' ? params.login_hint : '';
       return this.sendLoginPage(response, details.uid, hint);
     }
@@ -105,7 +105,8 @@ export class InteractionRoutes {
     request: IncomingMessage,
     response: ServerResponse,
   ): Promise<void> {
-    if (details.prompt.name !== 'login') {
+    const selectingAccount = details.prompt.name === 'select_account';
+    if (details.prompt.name !== 'login' && !selectingAccount) {
       return this.sendError(response, 400, 'invalid_request', 'This sign-in session is past the login step.');
     }
     const username = (form.get('username') ?? '').trim();
@@ -119,11 +120,34 @@ export class InteractionRoutes {
     }
 
     this.log.info({ ...this.directory.logIds, clientId, username }, 'sign-in succeeded');
+    await this.endOtherAccountSession(details, result.accountId);
     await this.provider.interactionFinished(
       request,
       response,
-      { login: { accountId: result.accountId } },
+      // Signing in is how an account is chosen here, so it also resolves a requested select_account.
+      selectingAccount
+        ? { select_account: {}, login: { accountId: result.accountId } }
+        : { login: { accountId: result.accountId } },
       { mergeWithLastSubmission: false },
+    );
+  }
+
+  /**
+   * Ends the remembered session when the user signs in as another account, as Entra and Google switch
+   * accounts. oidc-provider would otherwise answer with its logout confirmation, which this stand-in
+   * does not serve.
+   */
+  private async endOtherAccountSession(details: InteractionDetails, accountId: string): Promise<void> {
+    const previous = details.session;
+    if (!previous?.accountId || previous.accountId === accountId) return;
+
+    const session = previous.cookie ? await this.provider.Session.find(previous.cookie) : undefined;
+    await session?.destroy();
+    details.session = undefined;
+    await details.save(Math.max(1, (details.exp ?? 0) - Math.floor(Date.now() / 1000)));
+    this.log.info(
+      { ...this.directory.logIds, clientId: String(details.params.client_id) },
+      'remembered session ended for another account',
     );
   }
 

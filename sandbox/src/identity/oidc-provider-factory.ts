@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type ClientMetadata,
+  type Configuration,
+  interactionPolicy,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import { renderErrorPage } from './html-pages.js';
 import type { IdentityState } from './identity-types.js';
 import { createMemoryAdapter } from './memory-adapter.js';
@@ -61,6 +66,7 @@ export function createOidcProvider(setup: ProviderSetup): Provider {
     },
     interactions: {
       url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}`,
+      policy: interactionPolicyWithAccountSelection(),
     },
     ttl: {
       AccessToken: 60 * 60,
@@ -79,6 +85,17 @@ export function createOidcProvider(setup: ProviderSetup): Provider {
 
   provider.Client.prototype.redirectUriAllowed = isLoopbackRedirectUri;
   return provider;
+}
+
+/**
+ * The default login and consent prompts, preceded by `select_account`, which Google accepts and RedApp
+ * sends so that an admin can sign in with another account than the one the provider remembers. The
+ * stand-in shows its sign-in form for it, since it has no account chooser.
+ */
+function interactionPolicyWithAccountSelection(): interactionPolicy.Prompt[] {
+  const policy = interactionPolicy.base();
+  policy.unshift(new interactionPolicy.Prompt({ name: 'select_account', requestable: true }));
+  return policy;
 }
 
 /** Accepts http redirect URIs on 127.0.0.1 or localhost, any port and path, without a fragment. */

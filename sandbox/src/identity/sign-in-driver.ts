@@ -5,7 +5,15 @@ export interface SignInOptions {
   consent?: 'accept' | 'cancel';
   /** Maximum number of requests before giving up, default 20. */
   maxRequests?: number;
+  /**
+   * Cookies kept between sign-ins, as one browser keeps them, so the identity provider's session of an
+   * earlier sign-in applies. Default: a new, empty jar.
+   */
+  cookieJar?: SignInCookieJar;
 }
+
+/** The cookies of one simulated browser; create one with `[]` and pass it to every sign-in. */
+export type SignInCookieJar = StoredCookie[];
 
 /** Error raised when the sandbox's sign-in pages do not lead back to the redirect URI. */
 export class SandboxSignInError extends Error {
@@ -19,7 +27,7 @@ export class SandboxSignInError extends Error {
   }
 }
 
-interface StoredCookie {
+export interface StoredCookie {
   name: string;
   value: string;
   path: string;
@@ -43,7 +51,7 @@ export async function signInWithSandbox(
       `The authorization URL ${start.origin}${start.pathname} has no redirect_uri.`,
     );
   const consent = options.consent ?? 'accept';
-  const jar: StoredCookie[] = [];
+  const jar = options.cookieJar ?? [];
   let submittedLogin = false;
 
   let next: { url: URL; method: 'GET' | 'POST'; form?: URLSearchParams } = { url: start, method: 'GET' };

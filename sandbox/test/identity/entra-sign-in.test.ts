@@ -5,7 +5,11 @@ import {
   ENTRA_MEMBER_USER_TEMPLATE_ID,
   type EntraRole,
 } from '../../src/identity/identity-types.js';
-import { SandboxSignInError, signInWithSandbox } from '../../src/identity/sign-in-driver.js';
+import {
+  SandboxSignInError,
+  type SignInCookieJar,
+  signInWithSandbox,
+} from '../../src/identity/sign-in-driver.js';
 import {
   type IdentitySandbox,
   REDIRECT_URI,
@@ -234,6 +238,45 @@ describe('entra sign-in pages', () => {
         expectedState: flow.state,
       }),
     ).rejects.toMatchObject({ error: 'access_denied' });
+  });
+
+  it('reuses the session without a prompt', async () => {
+    const signedIn = user(CONTOSO, 'user');
+    const { clientId, clientSecret } = clients().withDirectoryRoles;
+    const jar: SignInCookieJar = [];
+    const first = await startClientFlow(tenant(CONTOSO).issuer, clientId, clientSecret, 'openid profile');
+    await signInWithSandbox(first.authorizationUrl, { ...signedIn, cookieJar: jar });
+
+    // No login form this time: the driver raises if it would have to post credentials it lacks.
+    const again = await startClientFlow(tenant(CONTOSO).issuer, clientId, clientSecret, 'openid profile');
+    const callback = await signInWithSandbox(again.authorizationUrl, {
+      username: 'nobody',
+      password: 'wrong',
+      cookieJar: jar,
+    });
+    expect(callback.searchParams.get('code')).not.toBeNull();
+  });
+
+  it('switches account for prompt=login', async () => {
+    const refused = user(CONTOSO, 'user');
+    const admin = user(CONTOSO, 'global_admin');
+    const { clientId, clientSecret } = clients().withDirectoryRoles;
+    const jar: SignInCookieJar = [];
+    const first = await startClientFlow(tenant(CONTOSO).issuer, clientId, clientSecret, 'openid profile');
+    await signInWithSandbox(first.authorizationUrl, { ...refused, cookieJar: jar });
+
+    const again = await startClientFlow(tenant(CONTOSO).issuer, clientId, clientSecret, 'openid profile', {
+      prompt: 'login',
+    });
+    const callback = await signInWithSandbox(again.authorizationUrl, { ...admin, cookieJar: jar });
+    const tokens = await client.authorizationCodeGrant(again.config, callback, {
+      pkceCodeVerifier: again.codeVerifier,
+      expectedState: again.state,
+      expectedNonce: again.nonce,
+      idTokenExpected: true,
+    });
+
+    expect(tokens.claims()?.preferred_username).toBe(admin.username);
   });
 
   it('shows consent again for prompt=consent', async () => {

@@ -1,6 +1,7 @@
+import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GoogleRole } from '../../src/identity/identity-types.js';
-import { signInWithSandbox } from '../../src/identity/sign-in-driver.js';
+import { type SignInCookieJar, signInWithSandbox } from '../../src/identity/sign-in-driver.js';
 import {
   type IdentitySandbox,
   signInAndRedeem,
@@ -149,6 +150,28 @@ describe('google users.get', () => {
 });
 
 describe('google sign-in pages', () => {
+  it('switches account for select_account', async () => {
+    const refused = user('delegated_admin');
+    const admin = user('super_admin');
+    const { clientId, clientSecret } = sandbox.identity.google.clients.default;
+    const jar: SignInCookieJar = [];
+    const first = await startClientFlow(sandbox.identity.google.issuer, clientId, clientSecret, FULL_SCOPE);
+    await signInWithSandbox(first.authorizationUrl, { ...refused, cookieJar: jar });
+
+    const again = await startClientFlow(sandbox.identity.google.issuer, clientId, clientSecret, FULL_SCOPE, {
+      prompt: 'select_account consent',
+    });
+    const callback = await signInWithSandbox(again.authorizationUrl, { ...admin, cookieJar: jar });
+    const tokens = await client.authorizationCodeGrant(again.config, callback, {
+      pkceCodeVerifier: again.codeVerifier,
+      expectedState: again.state,
+      expectedNonce: again.nonce,
+      idTokenExpected: true,
+    });
+
+    expect(tokens.claims()?.email).toBe(admin.username);
+  });
+
   it('returns access_denied when consent is cancelled', async () => {
     const signedIn = user('super_admin');
     const { clientId, clientSecret } = sandbox.identity.google.clients.default;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/schema.js';
 import {
+  capNextChecks,
   claimCompany,
   findCheckTarget,
   listDueCompanies,
@@ -63,6 +64,10 @@ export class KeyHealthChecker {
    */
   start(): void {
     if (this.#timer) return;
+    // Checks scheduled by a run with a longer interval would otherwise wait for that interval.
+    capNextChecks(this.#deps.db, this.#deps.intervalSeconds).catch((error: unknown) =>
+      this.#deps.logger.error({ err: error }, 'could not reschedule key health checks'),
+    );
     const periodMs = Math.min(this.#deps.intervalSeconds * 1000, 30_000);
     this.#timer = setInterval(() => this.#runPass(), periodMs);
     this.#timer.unref();

@@ -68,6 +68,28 @@ export async function claimCompany(
 }
 
 /** Reads what the check needs: the company's provider configuration, when it took over, and the test ciphertext. */
+/**
+ * Makes the company's next key health check due now, so that a failure seen in use (a download the
+ * provider refused) shows in the key health within one checker pass instead of one interval.
+ */
+export async function requestEarlyCheck(db: Kysely<Database>, companyId: string): Promise<void> {
+  await db
+    .updateTable('key_health')
+    .set({ next_check_at: sql<Date>`now()` })
+    .where('company_id', '=', companyId)
+    .where('next_check_at', '>', sql<Date>`now()`)
+    .execute();
+}
+
+/** Brings every check due later than one interval from now forward to that time, after the interval shrank. */
+export async function capNextChecks(db: Kysely<Database>, intervalSeconds: number): Promise<void> {
+  await db
+    .updateTable('key_health')
+    .set({ next_check_at: secondsFromNow(intervalSeconds) })
+    .where('next_check_at', '>', secondsFromNow(intervalSeconds))
+    .execute();
+}
+
 export async function findCheckTarget(db: Kysely<Database>, companyId: string) {
   return db
     .selectFrom('companies')

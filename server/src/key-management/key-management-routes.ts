@@ -17,7 +17,10 @@ const providerRequestSchema = {
       type: 'object',
       maxProperties: 16,
       additionalProperties: { type: 'string', maxLength: 2048 },
-      description: 'For aws-kms: roleArn, externalId, region, keyArn. For cybersentriq: {}.',
+      description:
+        'For aws-kms: roleArn, externalId, region, keyArn. For azure-key-vault: vaultUrl, keyName, ' +
+        'keyVersion (optional), tenantId, clientId, clientSecret. For cybersentriq: {}. Any other field, ' +
+        'or a value with a control character, fails the Input checks step with INVALID_INPUT.',
     },
   },
 } as const;

@@ -14,9 +14,10 @@ import {
 } from '../providers/connection-test.js';
 import { providerLabel } from '../providers/provider-labels.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
+import { assertKnownRequestFields, auditableRequestFields } from '../providers/provider-request-fields.js';
 import type { KeyProvider } from '../providers/provider-types.js';
 import { findActiveSwitch, type ProviderSwitch } from '../switch/switch-dal.js';
-import { publicConfig, type SwitchService } from '../switch/switch-service.js';
+import type { SwitchService } from '../switch/switch-service.js';
 import { claimExternalId, externalIdTakenByOther, suggestedExternalId } from './external-ids-dal.js';
 import { readSetupScript, setupCommand, setupScriptName } from './setup-script.js';
 
@@ -156,8 +157,20 @@ export class KeyManagementService {
       return toResponse(report);
     }
 
-    const externalId = request.config.externalId;
-    if (typeof externalId === 'string' && !(await claimExternalId(this.#deps.db, externalId, companyId))) {
+    // Saving the target of the pending switch again (a double click, a retry) keeps that switch and the
+    // tenant verifications it has gathered, where a replacement would discard them.
+    const pending = await findActiveSwitch(this.#deps.db, companyId);
+    if (
+      pending?.state === 'pending' &&
+      pending.targetType === request.providerType &&
+      (await isUnchanged(provider, pending.targetConfig, request.config))
+    ) {
+      this.#deps.logger.info({ companyId, switchId: pending.id }, 'save repeated the pending switch target');
+      return { ...toResponse(report), switch: await this.switchView(pending) };
+    }
+
+    const externalId = awsExternalId(request);
+    if (externalId !== undefined && !(await claimExternalId(this.#deps.db, externalId, companyId))) {
       throw externalIdInUse();
     }
     // A provider with secrets (Azure's client secret) stores its sealed form, with the key version it pinned.
@@ -178,9 +191,10 @@ export class KeyManagementService {
       {
         name: 'Input checks',
         run: async () => {
+          assertKnownRequestFields(request.providerType, request.config);
           provider = await providers.create(request.providerType, request.config);
-          const externalId = request.config.externalId;
-          if (typeof externalId === 'string' && (await externalIdTakenByOther(db, externalId, companyId))) {
+          const externalId = awsExternalId(request);
+          if (externalId !== undefined && (await externalIdTakenByOther(db, externalId, companyId))) {
             throw externalIdInUse();
           }
           const company = await db
@@ -225,6 +239,7 @@ export class KeyManagementService {
     report: ConnectionTestReport,
   ): Promise<void> {
     const failed = report.steps.find((step) => step.status === 'failed');
+    const inputsPassed = report.steps[0]?.name === 'Input checks' && report.steps[0].status === 'passed';
     if (report.error) {
       // The raw provider text stays in the log, with the ids, never in the response.
       this.#deps.logger.info(
@@ -246,9 +261,11 @@ export class KeyManagementService {
       summary: report.error
         ? `${action === 'connection.tested' ? 'Test connection' : 'Save'} failed at "${failed?.name}": ${report.error.code}`
         : 'Test connection passed',
+      // Values are kept only once they passed the input checks, and only known fields that are not
+      // secret, so nothing a request adds under another name reaches the log. Server fields come last.
       details: {
+        ...(inputsPassed ? auditableRequestFields(request.providerType, request.config) : {}),
         providerType: request.providerType,
-        ...publicConfig(request.config),
         ...(report.error ? { code: report.error.code, step: failed?.name } : {}),
       },
     });
@@ -300,6 +317,12 @@ function toResponse(report: ConnectionTestReport): TestResponse {
       ? { error: { code: report.error.code, message: report.error.message, fix: report.error.fix } }
       : {}),
   };
+}
+
+/** The External ID of an AWS KMS request; other provider types have none. */
+function awsExternalId(request: ProviderRequest): string | undefined {
+  const externalId = request.config.externalId;
+  return request.providerType === 'aws-kms' && typeof externalId === 'string' ? externalId : undefined;
 }
 
 function externalIdInUse(): AppError {

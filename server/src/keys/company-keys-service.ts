@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { type AuditActor, appendAuditEvent } from '../audit/audit-log.js';
 import type { Database } from '../db/schema.js';
 import { AppError } from '../errors/app-error.js';
+import { requestEarlyCheck } from '../key-health/key-health-dal.js';
 import { withCompanyLease } from '../leases/company-lease.js';
 import type { ProviderRegistry } from '../providers/provider-registry.js';
 import type { KeyProvider, WrappedKey } from '../providers/provider-types.js';
@@ -134,7 +135,20 @@ export class CompanyKeyService {
         throw new AppError('KEY_UNAVAILABLE', `Company ${companyId} has no company key version ${version}.`);
       }
       const provider = await this.#providerFor(companyId, wrapped);
-      return provider.unwrapKey(wrapped, wrapped.context);
+      try {
+        return await provider.unwrapKey(wrapped, wrapped.context);
+      } catch (error) {
+        // A refused unwrap is what key health reports, so the next checker pass looks at this company.
+        if (wrapped.providerType !== 'cybersentriq') {
+          await requestEarlyCheck(this.#deps.db, companyId).catch((checkError: unknown) =>
+            this.#deps.logger.error(
+              { err: checkError, companyId },
+              'could not request an early key health check',
+            ),
+          );
+        }
+        throw error;
+      }
     });
   }
 }

@@ -27,6 +27,11 @@ export const redactedPaths = [
   '*.plaintext',
   'key',
   '*.key',
+  // Database errors carry the statement's parameters, which may hold anything a request sent.
+  'err.params',
+  'err.parameters',
+  'err.cause.params',
+  'err.cause.parameters',
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

@@ -109,10 +109,10 @@ export class VerificationService {
       nonce,
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
-      // Ask for consent every time, so the admin sees what RedApp requests. NOTE: an existing sign-in
-      // session at the identity provider is reused, so after a refusal the admin must sign out there
-      // (or use a private window) to try another account.
-      prompt: 'consent',
+      // A session the identity provider remembers must not decide which account verifies, because after
+      // a refusal the admin needs to sign in with another one. Entra takes one prompt value, so it gets
+      // `login` (credentials every time). Google has no `login`, so it gets the account chooser and consent.
+      prompt: tenant.kind === 'microsoft365' ? 'login' : 'select_account consent',
       ...(tenant.kind === 'google_workspace' ? { hd: tenant.primaryDomain } : {}),
     });
     this.#deps.logger.info(

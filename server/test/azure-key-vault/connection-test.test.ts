@@ -82,6 +82,7 @@ describe('Azure Key Vault connection test', () => {
       ['tenant ID not a GUID', { tenantId: 'contoso.onmicrosoft.com' }, 'tenantId'],
       ['client ID not a GUID', { clientId: 'redapp' }, 'clientId'],
       ['client secret empty', { clientSecret: '' }, 'clientSecret'],
+      ['client secret of spaces', { clientSecret: '   ' }, 'clientSecret'],
     ];
     for (const [name, change, field] of cases) {
       it(`rejects ${name}`, async () => {
@@ -93,6 +94,16 @@ describe('Azure Key Vault connection test', () => {
         expect(steps.slice(1).every((step) => step.status === 'not run')).toBe(true);
       });
     }
+
+    it('trims spaces around the client secret', async () => {
+      const config = await customer.setUp();
+      const report = await runAzureConnectionTest(
+        { ...config, clientSecret: `  ${config.clientSecret} ` },
+        settings,
+        context,
+      );
+      expect(report.error).toBeUndefined();
+    });
 
     it('outside the sandbox rejects a non-Key Vault host', async () => {
       const config = await customer.setUp();

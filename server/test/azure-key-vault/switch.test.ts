@@ -228,4 +228,118 @@ describe('switch through Azure Key Vault', () => {
     expect(moved.json().switch.target.config.keyVersion).toBe(rotated.version);
     expect(await switchCount()).toBe(2);
   });
+
+  it('Save repeated while pending keeps the switch', async () => {
+    const company = await createCompany(world, 2);
+    const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+    const save = () =>
+      world.fixture.app.inject({
+        method: 'POST',
+        url: `/api/companies/${company.companyId}/key-management/save`,
+        headers: authHeaders(world.admin),
+        payload: { providerType: 'azure-key-vault', config },
+      });
+
+    const first = await save();
+    expect(first.json().ok).toBe(true);
+    await markVerified(world, company.companyId, first.json().switch.id, company.tenantIds[0]!);
+
+    const again = await save();
+    expect(again.json().ok).toBe(true);
+    expect(again.json().switch.id).toBe(first.json().switch.id);
+    expect(again.json().switch.tenantsVerified).toBe(1);
+    const states = await world.fixture.database.db
+      .selectFrom('provider_switches')
+      .select('state')
+      .where('company_id', '=', company.companyId)
+      .execute();
+    expect(states.map((row) => row.state)).toEqual(['pending']);
+
+    // Negative control: a new key version is another target, which replaces the pending switch.
+    await azure.createKey({ name: config.keyName });
+    const moved = await save();
+    expect(moved.json().switch.id).not.toBe(first.json().switch.id);
+    expect(moved.json().switch.tenantsVerified).toBe(0);
+  });
+
+  describe('request fields', () => {
+    async function testConnection(companyId: string, config: Record<string, unknown>) {
+      return world.fixture.app.inject({
+        method: 'POST',
+        url: `/api/companies/${companyId}/key-management/test`,
+        headers: authHeaders(world.admin),
+        payload: { providerType: 'azure-key-vault', config },
+      });
+    }
+
+    async function auditDetails(companyId: string) {
+      const events = await world.fixture.database.db
+        .selectFrom('audit_events')
+        .select('details')
+        .where('company_id', '=', companyId)
+        .where('action', '=', 'connection.tested')
+        .execute();
+      return events.map((event) => event.details);
+    }
+
+    it.each([
+      ['a secret under another name', { ClientSecret: 'SECRET-UNDER-ANOTHER-NAME' }, 'config.ClientSecret'],
+      ['a forged audit field', { providerType: 'cybersentriq' }, 'config.providerType'],
+      ['an External ID', { externalId: '11111111-2222-4333-8444-555555555555' }, 'config.externalId'],
+    ])('rejects %s', async (_case, extra, field) => {
+      const company = await createCompany(world, 1);
+      const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+      const response = await testConnection(company.companyId, { ...config, ...extra });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json().ok).toBe(false);
+      expect(response.json().error.code).toBe('INVALID_INPUT');
+      expect(response.json().error.message).toContain(field);
+      expect(response.body).not.toContain(config.clientSecret);
+      const details = await auditDetails(company.companyId);
+      expect(details).toEqual([
+        { providerType: 'azure-key-vault', code: 'INVALID_INPUT', step: 'Input checks' },
+      ]);
+    });
+
+    it('rejects a NUL character without a server error', async () => {
+      const company = await createCompany(world, 1);
+      const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+      const response = await testConnection(company.companyId, { ...config, keyName: 'key\u0000name' });
+
+      expect(response.statusCode).toBe(200);
+      expect(response.json().error.code).toBe('INVALID_INPUT');
+      expect(response.json().error.message).toContain('config.keyName contains a control character');
+    });
+
+    it('never repeats a password in the vault URL', async () => {
+      const company = await createCompany(world, 1);
+      const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+      const vaultUrl = config.vaultUrl.replace('https://', 'https://user:PASSWORD-IN-URL@');
+      const response = await testConnection(company.companyId, { ...config, vaultUrl });
+
+      expect(response.json().error.code).toBe('INVALID_INPUT');
+      expect(response.json().error.message).toContain('vaultUrl contains a user name or password');
+      expect(response.body).not.toContain('PASSWORD-IN-URL');
+      expect(JSON.stringify(await auditDetails(company.companyId))).not.toContain('PASSWORD-IN-URL');
+    });
+
+    it('audits the known fields of a passing test', async () => {
+      const company = await createCompany(world, 1);
+      const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+      const response = await testConnection(company.companyId, config);
+
+      expect(response.json().ok).toBe(true);
+      const details = await auditDetails(company.companyId);
+      expect(details).toEqual([
+        {
+          vaultUrl: config.vaultUrl,
+          keyName: config.keyName,
+          tenantId: config.tenantId,
+          clientId: config.clientId,
+          providerType: 'azure-key-vault',
+        },
+      ]);
+    });
+  });
 });

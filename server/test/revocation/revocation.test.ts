@@ -61,6 +61,44 @@ describe('revocation', () => {
     expect((await upload(world, company)).statusCode).toBe(201);
   });
 
+  it('makes the key health check due after a refused download', async () => {
+    const company = await companyOnAws(world);
+    const { db } = world.fixture.database;
+    const later = new Date(Date.now() + 3_600_000);
+    await db
+      .insertInto('key_health')
+      .values({
+        company_id: company.companyId,
+        state: 'ok',
+        message: 'Checked.',
+        deletion_date: null,
+        unknown_grants: 0,
+        checked_at: new Date(),
+        changed_at: new Date(),
+        next_check_at: later,
+      })
+      .execute();
+    const nextCheck = async () =>
+      (
+        await db
+          .selectFrom('key_health')
+          .select('next_check_at')
+          .where('company_id', '=', company.companyId)
+          .executeTakeFirstOrThrow()
+      ).next_check_at;
+
+    // Negative control: a download that works leaves the schedule alone.
+    await waitForCacheExpiry();
+    expect((await download(world, company)).statusCode).toBe(200);
+    expect(new Date(await nextCheck()).getTime()).toBe(later.getTime());
+
+    await world.customer.disableKey(company.config.keyArn);
+    await waitForCacheExpiry();
+    expect(errorCode(await download(world, company))).toBe('KEY_DISABLED');
+    expect(new Date(await nextCheck()).getTime()).toBeLessThanOrEqual(Date.now());
+    await world.customer.enableKey(company.config.keyArn);
+  });
+
   it('stops a key pending deletion until re-enabled', async () => {
     const company = await companyOnAws(world);
     const revokedAt = await revokeWithWarmCache(company, () =>

@@ -55,20 +55,23 @@ function parseVaultUrl(raw: string, policy: AzureVaultUrlPolicy): string {
   try {
     url = new URL(raw);
   } catch {
-    throw invalidInput('vaultUrl', `"${raw}" is not a URL`, 'https://VAULT-NAME.vault.azure.net');
+    // The text may hold a password (user:password@host), so it is repeated only without an "@".
+    const shown = raw.includes('@') ? 'is not a URL' : `"${raw}" is not a URL`;
+    throw invalidInput('vaultUrl', shown, 'https://VAULT-NAME.vault.azure.net');
   }
   if (url.protocol !== 'https:')
     throw invalidInput('vaultUrl', `"${raw}" does not use https`, 'https://VAULT-NAME.vault.azure.net');
-  if (
-    url.pathname !== '/' ||
-    url.search !== '' ||
-    url.hash !== '' ||
-    url.username !== '' ||
-    url.password !== ''
-  )
+  // A user name or password in the URL may be a secret, so the message does not repeat the URL.
+  if (url.username !== '' || url.password !== '')
     throw invalidInput(
       'vaultUrl',
-      `"${raw}" has a path, query or user name`,
+      'contains a user name or password',
+      'the vault URL alone, https://VAULT-NAME.vault.azure.net',
+    );
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '')
+    throw invalidInput(
+      'vaultUrl',
+      `"${raw}" has a path or query`,
       'the vault URL alone, https://VAULT-NAME.vault.azure.net',
     );
   const host = url.hostname.toLowerCase();
@@ -129,13 +132,15 @@ export function parseAzureKeyVaultConfig(
   const base = { vaultUrl, keyName, ...(keyVersion ? { keyVersion } : {}), tenantId, clientId };
   if (isSealedSecret(raw.sealedClientSecret)) return { ...base, sealedClientSecret: raw.sealedClientSecret };
   // The secret is checked for presence only: Entra secrets have no fixed shape, and it must not be echoed.
-  if (typeof raw.clientSecret !== 'string' || raw.clientSecret === '')
+  // Spaces around it are removed, as the console does: a copied secret often ends with a line break.
+  const clientSecret = typeof raw.clientSecret === 'string' ? raw.clientSecret.trim() : '';
+  if (clientSecret === '')
     throw invalidInput(
       'clientSecret',
       'is missing',
       "the client secret's Value (not its Secret ID) from Certificates & secrets",
     );
-  return { ...base, clientSecret: raw.clientSecret };
+  return { ...base, clientSecret };
 }
 
 /** The key id Key Vault reports: `{vaultUrl}/keys/{name}/{version}`. */

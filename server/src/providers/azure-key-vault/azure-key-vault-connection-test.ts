@@ -158,7 +158,7 @@ export async function runAzureConnectionTest(
         const parsed = parseAzureKeyVaultConfig(input, {
           allowAnyVaultHost: settings.sandboxCaPem !== undefined,
         });
-        config = { ...parsed, clientSecret: input.clientSecret };
+        config = { ...parsed, clientSecret: parsed.clientSecret ?? input.clientSecret };
         return 'The vault URL, key name, tenant ID, client ID and client secret are well-formed.';
       },
     },

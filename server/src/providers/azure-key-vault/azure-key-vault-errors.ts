@@ -20,6 +20,9 @@ const networkUnreachableCodes = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  // Something answered, but not with TLS: not a vault.
+  'EPROTO',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 const transientCodes = new Set(['ETIMEDOUT', 'ECONNRESET', 'EPIPE', 'ESOCKETTIMEDOUT', 'REQUEST_SEND_ERROR']);
 const certificateCodes = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/;
