@@ -153,6 +153,7 @@ describe.skipIf(skipBrowserTests)('console switch journey', () => {
     await expect
       .poll(() => page.getByTestId('provider-state').textContent())
       .toBe('Switching to AWS KMS: 0 of 3 tenants verified');
+    expect(await page.getByTestId('switch-saved').textContent()).toMatch(/^Saved\. The switch has started/);
     await expect.poll(() => page.getByTestId('tenant-row').count()).toBe(3);
   });
 

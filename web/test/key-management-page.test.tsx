@@ -159,6 +159,39 @@ describe('KeyManagementPage', () => {
     expect(window.location.search).toBe('');
   });
 
+  it('shows a finish that happened before the redirect', async () => {
+    window.history.replaceState(null, '', `${pagePath}?tenant=${tenants[1]!.tenantId}&result=verified`);
+    const fake = createFakeApi(sessionFor('company_admin'));
+    serveCompany(fake, true, false);
+    fake.on(`GET ${base}`, () => ({
+      body: overviewFor(true, {
+        provider: { type: 'aws-kms', label: 'AWS KMS', config: null },
+        export: { available: true },
+      }),
+    }));
+    renderApp(fake);
+
+    const finished = await screen.findByTestId('switch-finished');
+    expect(finished.textContent).toMatch(/current provider is AWS KMS/);
+  });
+
+  it('shows no finish after a refusal', async () => {
+    window.history.replaceState(null, '', `${pagePath}?tenant=${tenants[0]!.tenantId}&result=refused`);
+    const fake = createFakeApi(sessionFor('company_admin'));
+    serveCompany(fake, true, false);
+    fake.on(`GET ${base}`, () => ({
+      body: overviewFor(true, {
+        provider: { type: 'aws-kms', label: 'AWS KMS', config: null },
+        export: { available: true },
+      }),
+    }));
+    renderApp(fake);
+
+    await screen.findByTestId('verification-notice');
+    await screen.findByTestId('current-provider');
+    expect(screen.queryByTestId('switch-finished')).toBeNull();
+  });
+
   it('returns to sign-in on 401', async () => {
     const fake = createFakeApi(sessionFor('company_admin'));
     serveCompany(fake, true, false);

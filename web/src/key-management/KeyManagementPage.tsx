@@ -40,6 +40,7 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
   const [manageOpen, setManageOpen] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const [finishedNotice, setFinishedNotice] = useState('');
+  const [savedNotice, setSavedNotice] = useState('');
   const [verification] = useState(() => readVerificationNotice(search));
   const previousStatus = useRef<string | null>(null);
 
@@ -47,7 +48,14 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
     try {
       const loaded = await api.get<KeyManagementOverview>(basePath);
       // Announce the switch finishing, which usually happens while the admin watches the tenant list.
-      if (previousStatus.current === 'switching' && loaded.status === 'active') {
+      // After a redirect back from the identity provider the switch may have finished already, before
+      // this page could see it switching: an export on offer after a verification says it did.
+      const finishedBeforeLoad =
+        previousStatus.current === null &&
+        verification?.result === 'verified' &&
+        loaded.status === 'active' &&
+        loaded.export.available;
+      if ((previousStatus.current === 'switching' && loaded.status === 'active') || finishedBeforeLoad) {
         const finished = `The switch has finished. The current provider is ${loaded.provider.label}.`;
         setFinishedNotice(finished);
         setAnnouncement(finished);
@@ -58,7 +66,7 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
     } catch (error) {
       setOverviewError(error);
     }
-  }, [api, basePath]);
+  }, [api, basePath, verification]);
 
   const loadTenants = useCallback(async () => {
     try {
@@ -99,6 +107,7 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
 
   async function handleSaved() {
     setManageOpen(false);
+    setSavedNotice('Saved. The switch has started: verify each tenant below to finish it.');
     setAnnouncement('Saved. The switch has started: verify each tenant to finish it.');
     await reload();
     document.getElementById('tenants-heading')?.focus();
@@ -132,6 +141,11 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
       {finishedNotice && (
         <p className="notice notice-success" data-testid="switch-finished">
           {finishedNotice}
+        </p>
+      )}
+      {savedNotice && !finishedNotice && overview?.status === 'switching' && (
+        <p className="notice notice-success" data-testid="switch-saved">
+          {savedNotice}
         </p>
       )}
       <ErrorNotice error={overviewError} testId="overview-error" />
