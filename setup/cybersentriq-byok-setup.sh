@@ -506,6 +506,7 @@ reject_external_id_replacement() {
   die "role $role_name already trusts $old, and this run would replace it with External ID $external_id. Nothing was changed.
 The RedApp company that uses $old would lose access to its key, because RedApp could no longer assume the role.
 To set up another company in this AWS account, run the script again with --role-name $suggested_role to create a separate role for it.
+Add --key-alias alias/cybersentriq-byok-${external_id:0:8} as well to give it a key of its own: with one key, disabling it cuts off both companies.
 If no RedApp company uses $old any more, run the script again with --replace-external-id to replace it."
 }
 

@@ -57,6 +57,9 @@ describeEachCli('setup script with an existing External ID', {}, (suite) => {
       `run the script again with --role-name ${SHARED_ROLE_NAME}-9e8d7c6b to create a separate role for it.`,
     );
     expect(result.stderr).toContain(
+      'Add --key-alias alias/cybersentriq-byok-9e8d7c6b as well to give it a key of its own',
+    );
+    expect(result.stderr).toContain(
       `If no RedApp company uses External ID ${COMPANY_A_EXTERNAL_ID} any more, run the script again with --replace-external-id`,
     );
     expect(result.stderr).not.toContain('Updating the trust policy');

@@ -327,6 +327,32 @@ describe('key health audit', () => {
 });
 
 describe('key health checker timer', () => {
+  it('brings checks forward to a shorter interval', async () => {
+    const { companyId } = await companyOnAws();
+    await check(companyId);
+    const nextCheck = async () =>
+      new Date(
+        (
+          await database.db
+            .selectFrom('key_health')
+            .select('next_check_at')
+            .where('company_id', '=', companyId)
+            .executeTakeFirstOrThrow()
+        ).next_check_at,
+      ).getTime();
+    expect(await nextCheck()).toBeGreaterThan(Date.now() + 250_000);
+
+    const shorter = new KeyHealthChecker({
+      db: database.db,
+      probes: new Map(),
+      intervalSeconds: 60,
+      logger: logs.logger,
+    });
+    shorter.start();
+    await shorter.stop();
+    await expect.poll(nextCheck).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
+
   it('checks due companies after start and stops', async () => {
     const { companyId } = await companyOnAws();
     const timed = new KeyHealthChecker({
