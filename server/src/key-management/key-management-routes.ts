@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalActor } from '../audit/audit-actor.js';
 import type { Config } from '../config/config.js';
+import { AppError } from '../errors/app-error.js';
 import { companyParams, errorResponseSchema, standardErrors } from '../http/schemas.js';
 import { providerTypes } from '../providers/provider-types.js';
 import type { SwitchService } from '../switch/switch-service.js';
@@ -24,6 +25,28 @@ const providerRequestSchema = {
     },
   },
 } as const;
+
+/**
+ * Rejects a config value that is not a string, before schema validation would convert it (a number to
+ * its digits, a one-item list to its item) and test a value the admin never typed.
+ */
+async function rejectNonStringConfigValues(request: FastifyRequest): Promise<void> {
+  const config = (request.body as { config?: unknown } | null | undefined)?.config;
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) return; // The schema reports it.
+  for (const [field, value] of Object.entries(config)) {
+    if (typeof value === 'string') continue;
+    throw new AppError('INVALID_INPUT', `config.${field} must be a string; got ${describeValue(value)}.`, {
+      details: { field: `config.${field}` },
+    });
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `the ${typeof value} ${String(value)}`;
+}
 
 const stepsResponse = {
   type: 'object',
@@ -114,6 +137,7 @@ export function registerKeyManagementRoutes(
     '/api/companies/:companyId/key-management/test',
     {
       config: { access: { scope: 'company', action: 'manage' }, rateLimit: perCompanyLimit },
+      preValidation: rejectNonStringConfigValues,
       schema: {
         tags: ['key management'],
         summary: 'Test connection: every step later use needs, stopping at the first failure',
@@ -130,6 +154,7 @@ export function registerKeyManagementRoutes(
     '/api/companies/:companyId/key-management/save',
     {
       config: { access: { scope: 'company', action: 'manage' }, rateLimit: perCompanyLimit },
+      preValidation: rejectNonStringConfigValues,
       schema: {
         tags: ['key management'],
         summary: 'Save: test again and, when it passes, start the switch (pending tenant verification)',

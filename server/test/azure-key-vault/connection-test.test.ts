@@ -196,7 +196,7 @@ describe('Azure Key Vault connection test', () => {
     await customer.updateKey(config.keyName, { exp: '2024-03-01T00:00:00Z' });
     const { error } = await failure(config);
     expect(error.code).toBe('AZURE_KEY_DISABLED');
-    expect(error.message).toMatch(/expired on 2024-03-01/);
+    expect(error.message).toMatch(/expired \(expiry date 2024-03-01\)/);
   });
 
   it('key not yet valid is AZURE_KEY_DISABLED with the date', async () => {

@@ -302,6 +302,25 @@ describe('switch through Azure Key Vault', () => {
       ]);
     });
 
+    it.each([
+      ['a number', { keyName: 123 }, 'config.keyName must be a string; got the number 123.'],
+      [
+        'a one-item list',
+        { vaultUrl: ['https://127.0.0.1'] },
+        'config.vaultUrl must be a string; got a list.',
+      ],
+      ['null', { tenantId: null }, 'config.tenantId must be a string; got null.'],
+    ])('rejects %s without converting it', async (_case, change, message) => {
+      const company = await createCompany(world, 1);
+      const { assignmentId: _assignmentId, ...config } = await azure.setUp();
+      const response = await testConnection(company.companyId, { ...config, ...change });
+
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('INVALID_INPUT');
+      expect(response.json().error.message).toBe(message);
+      expect(response.body).not.toContain(config.clientSecret);
+    });
+
     it('rejects a NUL character without a server error', async () => {
       const company = await createCompany(world, 1);
       const { assignmentId: _assignmentId, ...config } = await azure.setUp();

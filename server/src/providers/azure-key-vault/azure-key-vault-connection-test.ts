@@ -113,7 +113,7 @@ export function checkKeyUsable(key: KeyVaultKey, config: AzureKeyVaultConfig, no
   const { enabled, expiresOn, notBefore } = key.properties;
   if (enabled === false) throw keyDisabled(config, 'disabled', 'get');
   if (expiresOn && expiresOn <= now)
-    throw keyDisabled(config, `expired on ${isoDate(expiresOn)}`, 'get', undefined, {
+    throw keyDisabled(config, `expired (expiry date ${isoDate(expiresOn)})`, 'get', undefined, {
       expiresOn: expiresOn.toISOString(),
     });
   if (notBefore && notBefore > now)

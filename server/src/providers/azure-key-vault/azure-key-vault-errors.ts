@@ -108,7 +108,7 @@ export function translateAzureError(
 
   const expired = /expired at (\S+)/.exec(text);
   if (expired)
-    return keyDisabled(config, `expired on ${expired[1]!.slice(0, 10)}`, action, error, {
+    return keyDisabled(config, `expired (expiry date ${expired[1]!.slice(0, 10)})`, action, error, {
       expiresOn: expired[1],
     });
   const notBefore = /can't be used before (\S+)/.exec(text);
