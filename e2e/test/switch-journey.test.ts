@@ -99,6 +99,17 @@ describe('switch to AWS KMS', () => {
     expect(objects.length).toBe(4);
   });
 
+  it('refuses a verification with nothing to verify', async () => {
+    const start = await admin.json<{ error: { code: string; message: string } }>(
+      'POST',
+      `${base}/key-management/tenants/verify`,
+      { kind: 'microsoft365', tenantId: '6a1d4f3e-8b2c-4e7a-9f10-3c5b7d9e1a01' },
+    );
+    expect(start.status).toBe(409);
+    expect(start.body.error.code).toBe('CONFLICT');
+    expect(start.body.error.message).toMatch(/^No tenant verification is needed now/);
+  });
+
   it('tests and saves the four values', async () => {
     const setup = await admin.json<{
       externalId: string;
@@ -266,6 +277,11 @@ describe('switch to AWS KMS', () => {
     });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('EXPORT_NOT_AVAILABLE');
+    const afterExport = await admin.json<{ export: { available: boolean; reverify: boolean } }>(
+      'GET',
+      `${base}/key-management`,
+    );
+    expect(afterExport.body.export).toMatchObject({ available: false, reverify: true });
 
     const decrypted = spawnSync(
       process.execPath,

@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { TestResult } from '../src/api/api-types';
+import type { ProviderType, TestResult } from '../src/api/api-types';
 import { SessionProvider } from '../src/auth/session-context';
 import { ManageKms } from '../src/key-management/ManageKms';
 import { awsSetup, companyId, createFakeApi, type FakeApi, overviewFor, sessionFor } from './fake-api';
@@ -50,6 +50,26 @@ async function fillAwsForm(user: ReturnType<typeof userEvent.setup>) {
   await user.type(screen.getByLabelText('AWS Region'), 'us-east-1');
   await user.type(screen.getByLabelText('Key ARN'), keyArn);
 }
+
+describe('ManageKms provider choice', () => {
+  it.each<[ProviderType, string, string]>([
+    ['cybersentriq', 'CyberSentriq-Managed', 'aws-kms'],
+    ['aws-kms', 'AWS KMS', 'aws-kms'],
+    ['azure-key-vault', 'Azure Key Vault', 'azure-key-vault'],
+  ])('starts a company on %s at the right form', (type, label, expected) => {
+    const fake = createFakeApi(sessionFor('company_admin'));
+    fake.on(`GET ${base}/aws-kms/setup`, () => ({ body: awsSetup }));
+    render(
+      <SessionProvider api={fake.client}>
+        <ManageKms
+          overview={overviewFor(true, { provider: { type, label, config: null } })}
+          onSaved={() => {}}
+        />
+      </SessionProvider>,
+    );
+    expect(screen.getByLabelText<HTMLSelectElement>('Provider').value).toBe(expected);
+  });
+});
 
 describe('ManageKms', () => {
   it('enables Save only after a passing test', async () => {

@@ -28,19 +28,28 @@ export class ExportService {
     this.#deps = deps;
   }
 
-  async status(companyId: string): Promise<{ available: boolean; reason: string }> {
+  /**
+   * Returns whether an export is on offer, and `reverify` when the offer was taken, so that verifying
+   * every tenant again is what earns the next one.
+   */
+  async status(companyId: string): Promise<{ available: boolean; reason: string; reverify: boolean }> {
     const offer = await this.#deps.db
       .selectFrom('export_offers')
       .selectAll()
       .where('company_id', '=', companyId)
       .executeTakeFirst();
     if (offer?.available && offer.consumed_at === null)
-      return { available: true, reason: 'One export is available.' };
+      return { available: true, reason: 'One export is available.', reverify: false };
     if (!offer)
-      return { available: false, reason: 'An export is offered once a switch of provider has finished.' };
+      return {
+        available: false,
+        reason: 'An export is offered once a switch of provider has finished.',
+        reverify: false,
+      };
     return {
       available: false,
       reason: 'The export was taken; verify every tenant again to export once more.',
+      reverify: true,
     };
   }
 

@@ -140,7 +140,7 @@ export class KeyManagementService {
 
   /** Runs Test connection and records it in the audit log. */
   async test(companyId: string, request: ProviderRequest, actor: AuditActor): Promise<TestResponse> {
-    const { report } = await this.#runTest(companyId, request);
+    const { report } = await this.#runTest(companyId, request, 'test');
     await this.#audit(companyId, actor, 'connection.tested', request, report);
     return toResponse(report);
   }
@@ -151,7 +151,7 @@ export class KeyManagementService {
     request: ProviderRequest,
     actor: AuditActor,
   ): Promise<TestResponse & { switch?: SwitchView }> {
-    const { report, provider } = await this.#runTest(companyId, request);
+    const { report, provider } = await this.#runTest(companyId, request, 'save');
     if (report.error || !provider) {
       await this.#audit(companyId, actor, 'connection.save_refused', request, report);
       return toResponse(report);
@@ -180,9 +180,15 @@ export class KeyManagementService {
     return { ...toResponse(report), switch: await this.switchView(active) };
   }
 
+  /**
+   * Runs the input checks and the provider's connection test. The company's current configuration
+   * fails Save with CONFLICT, but Test connection still checks it live, as an admin checking their key
+   * expects.
+   */
   async #runTest(
     companyId: string,
     request: ProviderRequest,
+    purpose: 'test' | 'save',
   ): Promise<{ report: ConnectionTestReport; provider?: KeyProvider }> {
     const { db, providers, companyKeys } = this.#deps;
     let provider: KeyProvider | undefined;
@@ -202,10 +208,10 @@ export class KeyManagementService {
             .select(['provider_type', 'provider_config'])
             .where('id', '=', companyId)
             .executeTakeFirstOrThrow();
-          if (
+          const unchanged =
             company.provider_type === request.providerType &&
-            (await isUnchanged(provider, company.provider_config, request.config))
-          ) {
+            (await isUnchanged(provider, company.provider_config, request.config));
+          if (unchanged && purpose === 'save') {
             throw new AppError(
               'CONFLICT',
               `This company's keys are already protected by this ${providerLabel(request.providerType)} configuration.`,
@@ -213,6 +219,9 @@ export class KeyManagementService {
                 fix: 'Nothing to do; to move to another key, enter its values.',
               },
             );
+          }
+          if (unchanged) {
+            return "Every value has the expected shape. These are the company's current values: the test checks them, and Save would change nothing.";
           }
           return 'Every value has the expected shape.';
         },

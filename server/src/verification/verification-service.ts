@@ -72,6 +72,24 @@ export class VerificationService {
     if (active?.state === 'finishing') {
       throw new AppError('OPERATION_IN_PROGRESS', 'The switch is finishing; no verification is needed now.');
     }
+    // Without a pending switch, a verification counts only towards another export. That needs the
+    // previous export taken, because otherwise the verification would count for nothing.
+    if (!active) {
+      const offer = await db
+        .selectFrom('export_offers')
+        .select('consumed_at')
+        .where('company_id', '=', input.companyId)
+        .executeTakeFirst();
+      if (!offer?.consumed_at) {
+        throw new AppError(
+          'CONFLICT',
+          'No tenant verification is needed now: no switch is pending and no export waits for one.',
+          {
+            fix: 'Verify tenants after you save a new provider, or after you take the export to earn another.',
+          },
+        );
+      }
+    }
 
     const configuration =
       tenant.kind === 'microsoft365'

@@ -211,6 +211,16 @@ describe('switch through Azure Key Vault', () => {
     expect(await switchService(world).tryFinish(company.companyId)).toBe(true);
     expect(await switchCount()).toBe(1);
 
+    // Test connection still checks the current values live; only Save has nothing to do.
+    const tested = await world.fixture.app.inject({
+      method: 'POST',
+      url: `${base}/test`,
+      headers: authHeaders(world.admin),
+      payload: { providerType: 'azure-key-vault', config },
+    });
+    expect(tested.json().ok).toBe(true);
+    expect(tested.json().steps[0].message).toMatch(/These are the company's current values/);
+
     const again = await save(config);
     expect(again.json().ok).toBe(false);
     expect(again.json().error.code).toBe('CONFLICT');

@@ -70,7 +70,8 @@ export interface KeyManagementOverview {
   status: 'active' | 'switching';
   switch: SwitchState | null;
   keyHealth: KeyHealth | null;
-  export: { available: boolean; reason?: string };
+  /** `reverify`: the export was taken, and verifying every tenant again offers another. */
+  export: { available: boolean; reason?: string; reverify?: boolean };
   canManage: boolean;
 }
 

@@ -122,11 +122,8 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
   const companyLabel = overview?.companyName ?? '';
   const isViewer = session?.user.role === 'company_viewer';
   // Verification is needed while switching, and again after the one-time export for a later export.
-  // NOTE: the second case assumes the server accepts verification without a pending switch.
   const showVerify = Boolean(
-    overview?.canManage &&
-      (overview.status === 'switching' ||
-        (overview.provider.type !== 'cybersentriq' && !overview.export.available)),
+    overview?.canManage && (overview.status === 'switching' || overview.export.reverify === true),
   );
 
   return (

@@ -22,8 +22,12 @@ function requestKey(providerType: string, config: ProviderConfig): string {
  */
 export function ManageKms({ overview, onSaved }: ManageKmsProps) {
   const { api } = useSession();
-  const firstDifferent = providerForms.find((definition) => definition.type !== overview.provider.type);
-  const [providerType, setProviderType] = useState<string>(firstDifferent?.type ?? providerForms[0]!.type);
+  // A company on CyberSentriq-managed keys most likely moves to AWS KMS. A company on its own key most
+  // likely moves to another key of the same provider; switching back must be chosen on purpose.
+  const initialType = overview.provider.type === 'cybersentriq' ? 'aws-kms' : overview.provider.type;
+  const [providerType, setProviderType] = useState<string>(
+    findProviderForm(initialType)?.type ?? providerForms[0]!.type,
+  );
   const [configs, setConfigs] = useState<Record<string, ProviderConfig>>(() =>
     Object.fromEntries(providerForms.map((definition) => [definition.type, definition.emptyConfig()])),
   );

@@ -65,7 +65,8 @@ export function ProviderStatus({ overview, onCancelled }: ProviderStatusProps) {
                 </span>{' '}
                 to {pending.target.label}:{' '}
                 <span data-testid="tenant-progress">
-                  {pending.tenantsVerified} of {pending.tenantsTotal} tenants verified
+                  {pending.tenantsVerified} of {pending.tenantsTotal}{' '}
+                  {pending.tenantsTotal === 1 ? 'tenant' : 'tenants'} verified
                 </span>
               </>
             ) : (
