@@ -180,10 +180,10 @@ async function measureNodeCipher(sizeBytes: number): Promise<Throughput> {
 }
 
 /**
- * The ceiling of Node on every core: one worker thread per core, each sealing its share of the data
- * in 64 KiB frames with a new cipher per frame, on one hot chunk, with nothing to move between
- * threads. No streamed implementation on worker threads can beat it, so it bounds the wall-clock
- * figure that spreading frames over threads could reach. Its CPU figure is no better than one thread's.
+ * Measures Node on every core: one worker thread per core, each sealing its share of the data in
+ * 64 KiB frames with a new cipher per frame, on one hot chunk, with nothing to move between threads.
+ * A streamed implementation on worker threads also moves every frame between threads, so this is an
+ * estimate of the most it could reach in wall-clock time. Its CPU figure is no better than one thread's.
  */
 async function measureNodeAllCores(sizeBytes: number): Promise<Throughput> {
   const threads = cpus().length;

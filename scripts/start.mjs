@@ -95,8 +95,8 @@ function showServerLine(line) {
   if (entry === undefined) {
     console.log(line);
     if (line.startsWith('Stop with Ctrl+C')) {
-      const shown = path.relative(process.cwd(), logDir);
-      const where = shown.startsWith('..') || path.isAbsolute(shown) ? logDir : shown;
+      const relative = path.relative(process.cwd(), logDir);
+      const where = relative.startsWith('..') || path.isAbsolute(relative) ? logDir : relative;
       console.log(`Server and sandbox logs: ${where}/server.log and ${where}/sandbox.log`);
     }
     return;

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStateFile } from '../state-file.js';
 
 const STATE_FILE = 'azure-state.json';
 
@@ -161,16 +162,8 @@ export class AzureStore {
 
   /** Loads the state from `stateDir`, or seeds and saves a new one when the directory has none. */
   static open(stateDir: string): AzureStore {
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(stateDir, STATE_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    if (text !== undefined) {
-      const state = JSON.parse(text) as AzureState;
-      if (state.formatVersion !== 1)
-        throw new Error(`unsupported Azure state format ${String(state.formatVersion)} in ${stateDir}`);
+    const state = readStateFile<AzureState>(stateDir, STATE_FILE, 'Azure state');
+    if (state !== undefined) {
       const store = new AzureStore(state, stateDir);
       // A state saved before the demo customer existed gets it on its next start.
       store.#ensureDemoCustomer();

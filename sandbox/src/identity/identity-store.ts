@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStateFile } from '../state-file.js';
 import type {
   EntraRole,
   EntraTenant,
@@ -64,18 +65,8 @@ export class IdentityStore {
 
   /** Loads the state from `stateDir`, or seeds and saves a new one when the directory has none. */
   static open(stateDir: string): IdentityStore {
-    let text: string | undefined;
-    try {
-      text = readFileSync(join(stateDir, STATE_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-
-    if (text !== undefined) {
-      const state = JSON.parse(text) as IdentityState;
-      if (state.formatVersion !== 1) {
-        throw new Error(`unsupported identity state format ${String(state.formatVersion)} in ${stateDir}`);
-      }
+    const state = readStateFile<IdentityState>(stateDir, STATE_FILE, 'identity state');
+    if (state !== undefined) {
       const store = new IdentityStore(state, stateDir);
       // A state saved before a tenant joined the seed list gets that tenant on its next start.
       for (const tenant of SEEDED_ENTRA_TENANTS) {

@@ -134,7 +134,7 @@ export class InteractionRoutes {
 
   /**
    * Ends the remembered session when the user signs in as another account, as Entra and Google switch
-   * accounts. oidc-provider would otherwise answer with its logout confirmation, which this stand-in
+   * accounts. Otherwise oidc-provider responds with its logout confirmation, which this stand-in
    * does not serve.
    */
   private async endOtherAccountSession(details: InteractionDetails, accountId: string): Promise<void> {

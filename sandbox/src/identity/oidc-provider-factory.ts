@@ -88,9 +88,9 @@ export function createOidcProvider(setup: ProviderSetup): Provider {
 }
 
 /**
- * The default login and consent prompts, preceded by `select_account`, which Google accepts and RedApp
- * sends so that an admin can sign in with another account than the one the provider remembers. The
- * stand-in shows its sign-in form for it, since it has no account chooser.
+ * Builds the default login and consent prompts, preceded by `select_account`. Google accepts that
+ * prompt, and RedApp sends it so that an admin can sign in with another account than the remembered
+ * one. The stand-in has no account chooser, so it shows its sign-in form for it.
  */
 function interactionPolicyWithAccountSelection(): interactionPolicy.Prompt[] {
   const policy = interactionPolicy.base();

@@ -302,7 +302,7 @@ function hasConfigComparison(provider: KeyProvider): provider is KeyProvider & H
   return typeof (provider as Partial<HasConfigComparison>).matchesStoredConfig === 'function';
 }
 
-/** Whether the requested configuration is the one the company's keys are already protected by. */
+/** Returns whether the requested configuration is the one that already protects the company's keys. */
 async function isUnchanged(
   provider: KeyProvider,
   stored: Record<string, unknown>,
@@ -328,7 +328,7 @@ function toResponse(report: ConnectionTestReport): TestResponse {
   };
 }
 
-/** The External ID of an AWS KMS request; other provider types have none. */
+/** Returns the External ID of an AWS KMS request, or undefined for other provider types. */
 function awsExternalId(request: ProviderRequest): string | undefined {
   const externalId = request.config.externalId;
   return request.providerType === 'aws-kms' && typeof externalId === 'string' ? externalId : undefined;

@@ -15,7 +15,7 @@ export const providerRequestFields: Record<
   },
 };
 
-/** Whether the value has a C0 control character (NUL, line breaks, tabs) or DEL. */
+/** Returns whether the value has a C0 control character (NUL, line breaks, tabs) or DEL. */
 function hasControlCharacter(value: string): boolean {
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);

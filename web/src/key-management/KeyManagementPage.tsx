@@ -48,8 +48,8 @@ export function KeyManagementPage({ companyId }: { companyId: string }) {
     try {
       const loaded = await api.get<KeyManagementOverview>(basePath);
       // Announce the switch finishing, which usually happens while the admin watches the tenant list.
-      // After a redirect back from the identity provider the switch may have finished already, before
-      // this page could see it switching: an export on offer after a verification says it did.
+      // After a redirect back from the identity provider, the switch may have finished before this page
+      // saw it switching. An export on offer after a verification shows that it did.
       const finishedBeforeLoad =
         previousStatus.current === null &&
         verification?.result === 'verified' &&

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStateFile } from '../../state-file.js';
 import type { AwsState, RoleRecord, Versioned } from './state-types.js';
 
 const STATE_FILE = 'aws-state.json';
@@ -22,16 +23,8 @@ export class StateStore {
     propagationDelaySeconds: number,
     clock: () => number = Date.now,
   ): StateStore | undefined {
-    let text: string;
-    try {
-      text = readFileSync(join(stateDir, STATE_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    const state = JSON.parse(text) as AwsState;
-    if (state.formatVersion !== 1)
-      throw new Error(`unsupported state format ${String(state.formatVersion)} in ${stateDir}`);
+    const state = readStateFile<AwsState>(stateDir, STATE_FILE, 'state');
+    if (state === undefined) return undefined;
     return new StateStore(state, stateDir, propagationDelaySeconds, clock);
   }
 

@@ -56,8 +56,8 @@ function parseVaultUrl(raw: string, policy: AzureVaultUrlPolicy): string {
     url = new URL(raw);
   } catch {
     // The text may hold a password (user:password@host), so it is repeated only without an "@".
-    const shown = raw.includes('@') ? 'is not a URL' : `"${raw}" is not a URL`;
-    throw invalidInput('vaultUrl', shown, 'https://VAULT-NAME.vault.azure.net');
+    const problem = raw.includes('@') ? 'is not a URL' : `"${raw}" is not a URL`;
+    throw invalidInput('vaultUrl', problem, 'https://VAULT-NAME.vault.azure.net');
   }
   if (url.protocol !== 'https:')
     throw invalidInput('vaultUrl', `"${raw}" does not use https`, 'https://VAULT-NAME.vault.azure.net');

@@ -72,7 +72,7 @@ export async function signInApp(
 
 /**
  * Wraps `payload` with the key version `keyId` and unwraps the result, returning what came back. Raises
- * AZURE_KEY_NOT_FOUND when the vault answers for another key version than the one asked for.
+ * AZURE_KEY_NOT_FOUND when the vault responds for another key version than the requested one.
  */
 export async function wrapRoundTrip(
   config: AzureKeyVaultConfig,

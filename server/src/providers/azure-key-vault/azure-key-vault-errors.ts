@@ -20,7 +20,7 @@ const networkUnreachableCodes = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  // Something answered, but not with TLS: not a vault.
+  // A server responded without TLS, so it is not a vault.
   'EPROTO',
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);

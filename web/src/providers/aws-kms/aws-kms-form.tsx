@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { ProviderConfig } from '../../api/api-types';
 import type { ProviderFormDefinition, ProviderFormProps } from '../provider-forms';
+import { ProviderTextField } from '../provider-text-field';
 import { AwsKmsSetupPanel, useAwsKmsSetup } from './AwsKmsSetupPanel';
 import {
   type AwsKmsConfig,
@@ -79,34 +80,20 @@ function AwsKmsForm({ companyId, config, onChange, disabled }: ProviderFormProps
           // An error shows while typing once the field has text, and for an empty field after leaving it.
           const error = value !== '' || blurred[field.name] ? errors[field.name] : undefined;
           const advice = field.name === 'externalId' ? externalIdAdvice(value.trim()) : undefined;
-          const hintId = `${field.id}-hint`;
-          const errorId = `${field.id}-error`;
           return (
-            <div className="field" key={field.name}>
-              <label htmlFor={field.id}>{field.label}</label>
-              <span className="hint" id={hintId}>
-                {field.hint}
-                {advice && ` ${advice}`}
-              </span>
-              <input
-                id={field.id}
-                name={field.name}
-                type="text"
-                autoComplete="off"
-                spellCheck={false}
-                placeholder={field.placeholder}
-                value={value}
-                aria-invalid={error ? true : undefined}
-                aria-describedby={error ? `${hintId} ${errorId}` : hintId}
-                onChange={(event) => update(field.name, event.target.value)}
-                onBlur={() => setBlurred((current) => ({ ...current, [field.name]: true }))}
-                data-testid={field.id}
-              />
-              {/* The live region stays mounted so a new message is announced as the admin types. */}
-              <span className="field-error" id={errorId} aria-live="polite" data-testid={errorId}>
-                {error}
-              </span>
-            </div>
+            <ProviderTextField
+              key={field.name}
+              id={field.id}
+              name={field.name}
+              label={field.label}
+              hint={field.hint}
+              advice={advice}
+              placeholder={field.placeholder}
+              value={value}
+              error={error}
+              onChange={(next) => update(field.name, next)}
+              onBlur={() => setBlurred((current) => ({ ...current, [field.name]: true }))}
+            />
           );
         })}
       </fieldset>
